@@ -1,6 +1,9 @@
 /* The stack object and its drive: input, poll, counters. */
 #include "stack.h"
 
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +96,20 @@ int finack_stack_create(struct finack_stack **out, const struct finack_stack_con
     stack->next_ip_id = (uint16_t)(stack->secret[0] >> 48);
     timer_wheel_init(&stack->timers, 0);
     stack->icmp.tokens = ICMP_ERRORS_BURST;
+    int err = tcp_stack_init(stack);
+    if (err) {
+        finack_stack_destroy(stack);
+        return err;
+    }
     *out = stack;
     return 0;
 }
 
 void finack_stack_destroy(struct finack_stack *stack)
 {
+    if (!stack) return;
+    socket_table_free(stack);
+    tcp_stack_free(stack);
     free(stack);
 }
 

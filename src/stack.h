@@ -8,11 +8,15 @@
 
 #include "finack/finack.h"
 #include "ip/ip.h"
+#include "socket/socket.h"
 #include "util/timer_wheel.h"
 
 #define STACK_MAX_IFACES 8
 /* Room for the largest IPv4 packet, so output never needs to allocate. */
 #define STACK_TX_BUFFER 65536
+
+struct tcp_stack;
+struct tcp_conn;
 
 struct stack_iface {
     struct finack_link *link;
@@ -34,6 +38,12 @@ struct finack_stack {
 
     struct ip_protocol protocols[IP_PROTOCOL_SLOTS];
     struct icmp_state icmp;
+
+    struct tcp_stack *tcp;
+    struct socket_table sockets;
+    /* Observers (traces, tests): every TCP state change. */
+    void (*on_state_change)(void *ctx, const struct tcp_conn *conn, int from, int to);
+    void *on_state_change_ctx;
 
     finack_echo_reply_fn on_echo_reply;
     void *on_echo_reply_ctx;

@@ -69,6 +69,17 @@ struct finack_link {
     X(TCP_OPTION_PAST_HEADER, "TCP option runs past the TCP header")                  \
     X(TCP_BAD_CHECKSUM, "TCP checksum mismatch")                                      \
     X(TCP_NO_SOCKET, "no TCP connection or listener for the segment")                 \
+    X(TCP_NOT_ACCEPTABLE, "TCP segment outside the receive window (RFC 9293 §3.10.7.4)") \
+    X(TCP_BAD_ACK, "TCP ACK for data never sent, or of a SYN we did not send")       \
+    X(TCP_NO_ACK, "TCP segment without ACK in a synchronized state")                  \
+    X(TCP_RST_IGNORED, "TCP RST not exactly at RCV.NXT (RFC 5961), or in TIME_WAIT")   \
+    X(TCP_SYN_IN_WINDOW, "TCP SYN on a synchronized connection (RFC 5961 §4)")        \
+    X(TCP_LISTEN_OVERFLOW, "TCP SYN to a listener whose backlog is full")             \
+    X(TCP_LISTEN_NOT_SYN, "TCP segment other than a SYN to a listener")                \
+    X(TCP_SYN_SENT_NOT_SYN, "TCP segment without SYN in SYN_SENT")                    \
+    X(TCP_OUT_OF_ORDER, "TCP data beyond RCV.NXT (not queued yet)")                   \
+    X(TCP_RCV_BUFFER_FULL, "TCP data that did not fit the receive buffer")            \
+    X(TCP_NO_MEMORY, "TCP connection or buffer could not be allocated")               \
     X(ICMP_TRUNCATED, "ICMP message shorter than its 8-byte header")                  \
     X(ICMP_BAD_CHECKSUM, "ICMP checksum mismatch")                                    \
     X(ICMP_UNHANDLED_TYPE, "ICMP type finack does not act on")                        \

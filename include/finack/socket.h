@@ -1,0 +1,57 @@
+/*
+ * The BSD socket API over a finack stack. Names and semantics follow BSD
+ * sockets and Linux, with the stack as first argument: a program ports by
+ * renaming calls. Socket handles are small non-negative integers local to
+ * one stack.
+ *
+ * Every call returns a non-negative result or a negative errno value
+ * (-EAGAIN, -EINPROGRESS, -ECONNREFUSED, ...) with Linux's meaning; errno
+ * is never set and no signal is ever raised (EPIPE is just returned).
+ *
+ * These calls never block: where BSD would block they return -EAGAIN
+ * (send, recv, accept) or -EINPROGRESS (connect). Readiness comes from
+ * finack_socket_events().
+ */
+#ifndef FINACK_SOCKET_H
+#define FINACK_SOCKET_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "finack/finack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int finack_socket(struct finack_stack *stack, int domain, int type, int protocol);
+int finack_bind(struct finack_stack *stack, int fd, const struct sockaddr *addr, socklen_t len);
+int finack_listen(struct finack_stack *stack, int fd, int backlog);
+int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len);
+int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *addr,
+                   socklen_t len);
+ssize_t finack_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags);
+ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, int flags);
+int finack_shutdown(struct finack_stack *stack, int fd, int how);
+int finack_close(struct finack_stack *stack, int fd);
+int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, const void *val,
+                      socklen_t len);
+int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, void *val,
+                      socklen_t *len);
+int finack_getsockname(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len);
+int finack_getpeername(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len);
+
+/* Readiness as poll(2) reports it: POLLIN, POLLOUT, POLLHUP, POLLERR,
+ * POLLRDHUP. Negative errno for a bad handle. */
+int finack_socket_events(struct finack_stack *stack, int fd);
+
+/* The TCP state of the socket's connection, by RFC name ("ESTABLISHED");
+ * "CLOSED" if it has none. */
+const char *finack_socket_state(struct finack_stack *stack, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

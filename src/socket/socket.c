@@ -1,0 +1,558 @@
+/* BSD sockets over the TCP layer, non-blocking, with Linux's errno values. */
+#include "socket/socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finack/socket.h"
+#include "ip/ip.h"
+#include "stack.h"
+#include "tcp/tcp.h"
+
+#define SOMAXCONN_LINUX 4096
+#define MIN_SNDBUF 4608  /* Linux SOCK_MIN_SNDBUF */
+#define MIN_RCVBUF 2304  /* Linux SOCK_MIN_RCVBUF */
+#define MAX_BUF (64u << 20)
+
+void socket_table_free(struct finack_stack *stack)
+{
+    free(stack->sockets.socks);
+    stack->sockets.socks = NULL;
+    stack->sockets.count = stack->sockets.cap = 0;
+}
+
+static struct finack_sock *sock_get(struct finack_stack *stack, int fd)
+{
+    if (!stack || fd < 0 || fd >= stack->sockets.count) return NULL;
+    struct finack_sock *s = &stack->sockets.socks[fd];
+    return s->in_use ? s : NULL;
+}
+
+/* Lowest free handle, as POSIX file descriptors are allocated. */
+static int sock_alloc(struct finack_stack *stack)
+{
+    struct socket_table *t = &stack->sockets;
+    for (int fd = 0; fd < t->count; fd++)
+        if (!t->socks[fd].in_use) return fd;
+    if (t->count == t->cap) {
+        int cap = t->cap ? t->cap * 2 : 16;
+        struct finack_sock *socks = realloc(t->socks, (size_t)cap * sizeof *socks);
+        if (!socks) return -ENOMEM;
+        t->socks = socks;
+        t->cap = cap;
+    }
+    return t->count++;
+}
+
+static int sock_init(struct finack_stack *stack)
+{
+    int fd = sock_alloc(stack);
+    if (fd < 0) return fd;
+    struct finack_sock *s = &stack->sockets.socks[fd];
+    memset(s, 0, sizeof *s);
+    s->in_use = true;
+    return fd;
+}
+
+int finack_socket(struct finack_stack *stack, int domain, int type, int protocol)
+{
+    if (!stack) return -EINVAL;
+    if (domain != AF_INET) return -EAFNOSUPPORT;
+    int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (base != SOCK_STREAM) return -ESOCKTNOSUPPORT;
+    if (protocol != 0 && protocol != IPPROTO_TCP) return -EPROTONOSUPPORT;
+    return sock_init(stack);
+}
+
+static int read_sockaddr(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+{
+    if (!addr || len < (socklen_t)sizeof(struct sockaddr_in)) return -EINVAL;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    if (in->sin_family != AF_INET) return -EAFNOSUPPORT;
+    *ip = ntohl(in->sin_addr.s_addr);
+    *port = ntohs(in->sin_port);
+    return 0;
+}
+
+static void write_sockaddr(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+{
+    if (!addr || !len) return;
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(ip)};
+    socklen_t n = *len < (socklen_t)sizeof in ? *len : (socklen_t)sizeof in;
+    memcpy(addr, &in, (size_t)n);
+    *len = sizeof in;
+}
+
+/* Another socket already bound to the port (bound-only sockets hold ports
+ * too, not just connections and listeners). */
+static bool bound_elsewhere(struct finack_stack *stack, const struct finack_sock *self,
+                            uint32_t ip, uint16_t port)
+{
+    for (int fd = 0; fd < stack->sockets.count; fd++) {
+        const struct finack_sock *o = &stack->sockets.socks[fd];
+        if (!o->in_use || o == self || !o->bound || o->lport != port) continue;
+        if (o->laddr && ip && o->laddr != ip) continue;
+        /* Both with SO_REUSEADDR and neither listening may share, as on Linux. */
+        if (self->reuseaddr && o->reuseaddr && !o->listening) continue;
+        return true;
+    }
+    return false;
+}
+
+static int bind_port(struct finack_stack *stack, struct finack_sock *s, uint32_t ip, uint16_t port)
+{
+    if (port == 0) {
+        struct tcp_tuple t = {.laddr = ip};
+        for (int tries = 0; tries < 64; tries++) {
+            t.raddr = (uint32_t)tries; /* vary the hash input per try */
+            int err = tcp_ephemeral_port(stack->tcp, &t);
+            if (err) return err;
+            if (!bound_elsewhere(stack, s, ip, t.lport) &&
+                !tcp_port_in_use(stack->tcp, ip, t.lport, false)) {
+                port = t.lport;
+                break;
+            }
+        }
+        if (!port) return -EADDRINUSE;
+    } else if (bound_elsewhere(stack, s, ip, port) ||
+               tcp_port_in_use(stack->tcp, ip, port, s->reuseaddr)) {
+        return -EADDRINUSE;
+    }
+    s->bound = true;
+    s->laddr = ip;
+    s->lport = port;
+    return 0;
+}
+
+int finack_bind(struct finack_stack *stack, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    uint32_t ip;
+    uint16_t port;
+    int err = read_sockaddr(addr, len, &ip, &port);
+    if (err) return err;
+    if (s->bound || s->conn) return -EINVAL;
+    if (ip && !ip_is_local_address(stack, ip)) return -EADDRNOTAVAIL;
+    return bind_port(stack, s, ip, port);
+}
+
+static void apply_options(const struct finack_sock *s, struct tcp_conn *conn)
+{
+    conn->nodelay = s->nodelay;
+    if (s->sndbuf) conn->snd_buf.cap = s->sndbuf;
+    if (s->rcvbuf) conn->rcv_buf.cap = s->rcvbuf;
+}
+
+int finack_listen(struct finack_stack *stack, int fd, int backlog)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (s->conn && !s->listening) return -EINVAL;
+    if (backlog < 0 || backlog > SOMAXCONN_LINUX) backlog = SOMAXCONN_LINUX;
+    if (s->listening) {
+        s->conn->backlog = (unsigned)backlog + 1;
+        return 0;
+    }
+    if (!s->bound) {
+        int err = bind_port(stack, s, 0, 0);
+        if (err) return err;
+    }
+    struct tcp_conn *lst = tcp_conn_new(stack->tcp);
+    if (!lst) return -ENOMEM;
+    lst->tuple = (struct tcp_tuple){.laddr = s->laddr, .lport = s->lport};
+    /* Linux accepts backlog + 1 connections into the queue. */
+    lst->backlog = (unsigned)backlog + 1;
+    lst->socket = fd;
+    apply_options(s, lst);
+    tcp_listener_insert(lst);
+    tcp_set_state(lst, TCPS_LISTEN);
+    s->conn = lst;
+    s->listening = true;
+    return 0;
+}
+
+int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (!s->listening) return -EINVAL;
+    if (!s->conn->accept_head) return -EAGAIN;
+    int nfd = sock_init(stack);
+    if (nfd < 0) return nfd;
+    s = sock_get(stack, fd); /* the table may have moved */
+    struct tcp_conn *conn = tcp_accept_next(s->conn);
+    struct finack_sock *n = &stack->sockets.socks[nfd];
+    n->bound = true;
+    n->connected_once = true;
+    n->laddr = conn->tuple.laddr;
+    n->lport = conn->tuple.lport;
+    n->nodelay = s->nodelay;
+    n->conn = conn;
+    conn->socket = nfd;
+    write_sockaddr(addr, len, conn->tuple.raddr, conn->tuple.rport);
+    return nfd;
+}
+
+int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *addr,
+                   socklen_t len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    uint32_t ip;
+    uint16_t port;
+    int err = read_sockaddr(addr, len, &ip, &port);
+    if (err) return err;
+    if (s->listening) return -EISCONN;
+    if (s->conn) {
+        if (s->conn->state == TCPS_SYN_SENT || s->conn->state == TCPS_SYN_RCVD) return -EALREADY;
+        if (s->conn->state != TCPS_CLOSED) return -EISCONN;
+        return -EISCONN; /* a connection that ended cannot be reused, as on Linux after close */
+    }
+    if (port == 0 || ip == 0) return -ECONNREFUSED;
+    uint32_t src = s->laddr ? s->laddr : ip_source_for(stack, ip);
+    if (!src) return -ENETUNREACH;
+    struct tcp_tuple t = {.laddr = src, .raddr = ip, .lport = s->lport, .rport = port};
+    if (!s->bound) {
+        err = tcp_ephemeral_port(stack->tcp, &t);
+        if (err) return err;
+        s->bound = true;
+        s->lport = t.lport;
+    }
+    if (tcp_table_lookup(stack->tcp, &t)) return -EADDRNOTAVAIL;
+    struct tcp_conn *conn = tcp_conn_new(stack->tcp);
+    if (!conn) return -ENOMEM;
+    conn->tuple = t;
+    conn->socket = fd;
+    apply_options(s, conn);
+    conn->rcv_mss = (uint16_t)(ip_route_mtu(stack, ip) - 40);
+    for (conn->rcv_wscale = 0; conn->rcv_wscale < 14 &&
+                               ((size_t)65535 << conn->rcv_wscale) <
+                                   (conn->rcv_buf.cap > (6u << 20) ? conn->rcv_buf.cap : (6u << 20));
+         conn->rcv_wscale++) {
+    }
+    conn->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ t.lport;
+    conn->iss = tcp_isn(stack, &t, stack->now);
+    conn->snd_una = conn->snd_nxt = conn->snd_max = conn->iss;
+    tcp_table_insert(conn);
+    s->conn = conn;
+    s->connected_once = true;
+    tcp_set_state(conn, TCPS_SYN_SENT);
+    conn->rtt_timing = true;
+    conn->rtt_seq = conn->iss;
+    conn->rtt_start = stack->now;
+    tcp_send_syn(conn, stack->now);
+    return -EINPROGRESS;
+}
+
+/* A pending error is reported once (SO_ERROR semantics). */
+static int take_error(struct finack_sock *s)
+{
+    if (s->conn && s->conn->error) {
+        s->error = s->conn->error;
+        s->conn->error = 0;
+    }
+    int err = s->error;
+    s->error = 0;
+    return err;
+}
+
+ssize_t finack_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags)
+{
+    (void)flags;
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (s->listening) return -ENOTCONN;
+    int err = take_error(s);
+    if (err) return -err;
+    if (s->shut_wr) return -EPIPE;
+    struct tcp_conn *conn = s->conn;
+    if (!conn) return -ENOTCONN;
+    switch (conn->state) {
+    case TCPS_SYN_SENT:
+    case TCPS_SYN_RCVD:
+        return -EAGAIN;
+    case TCPS_ESTABLISHED:
+    case TCPS_CLOSE_WAIT:
+        break;
+    case TCPS_CLOSED:
+        return s->connected_once ? -EPIPE : -ENOTCONN;
+    default:
+        return -EPIPE;
+    }
+    if (!len) return 0;
+    if (ring_reserve(&conn->snd_buf)) return -ENOMEM;
+    size_t taken = ring_write(&conn->snd_buf, buf, len);
+    if (!taken) return -EAGAIN;
+    tcp_output(conn, stack->now);
+    return (ssize_t)taken;
+}
+
+/* After a read, tell the peer if the window opened enough to matter
+ * (receiver SWS avoidance decides what "enough" is). */
+static void maybe_window_update(struct tcp_conn *conn, finack_time_t now)
+{
+    if (!tcp_state_synchronized(conn->state) || conn->state == TCPS_TIME_WAIT) return;
+    uint32_t offered = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
+    uint32_t wnd = tcp_receive_window(conn);
+    uint32_t step = (uint32_t)conn->rcv_buf.cap / 2;
+    if (step > conn->rcv_mss) step = conn->rcv_mss;
+    if (wnd >= offered + step || (offered == 0 && wnd > 0)) tcp_send_ack(conn, now);
+}
+
+ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, int flags)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (s->listening) return -ENOTCONN;
+    struct tcp_conn *conn = s->conn;
+    if (!conn) return -ENOTCONN;
+    if (conn->rcv_buf.len && len && !s->shut_rd) {
+        size_t n;
+        if (flags & MSG_PEEK) {
+            n = len < conn->rcv_buf.len ? len : conn->rcv_buf.len;
+            ring_peek(&conn->rcv_buf, 0, buf, n);
+        } else {
+            n = ring_read(&conn->rcv_buf, buf, len);
+            maybe_window_update(conn, stack->now);
+        }
+        return (ssize_t)n;
+    }
+    int err = take_error(s);
+    if (err) return -err;
+    if (s->shut_rd || tcp_state_received_fin(conn->state)) return 0;
+    if (conn->state == TCPS_CLOSED) return 0;
+    if (!len) return 0;
+    if (conn->state == TCPS_SYN_SENT || conn->state == TCPS_SYN_RCVD) return -EAGAIN;
+    return -EAGAIN;
+}
+
+static void send_fin(struct tcp_conn *conn, finack_time_t now)
+{
+    if (conn->fin_queued) return;
+    switch (conn->state) {
+    case TCPS_SYN_RCVD:
+    case TCPS_ESTABLISHED:
+        tcp_set_state(conn, TCPS_FIN_WAIT_1);
+        break;
+    case TCPS_CLOSE_WAIT:
+        tcp_set_state(conn, TCPS_LAST_ACK);
+        break;
+    default:
+        return;
+    }
+    conn->fin_queued = true;
+    tcp_output(conn, now);
+}
+
+int finack_shutdown(struct finack_stack *stack, int fd, int how)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+    struct tcp_conn *conn = s->conn;
+    if (!conn || s->listening) return -ENOTCONN;
+    if (conn->state == TCPS_SYN_SENT || conn->state == TCPS_CLOSED) return -ENOTCONN;
+    if (how != SHUT_WR) {
+        s->shut_rd = true;
+        conn->rcv_shutdown = true;
+    }
+    if (how != SHUT_RD) {
+        s->shut_wr = true;
+        send_fin(conn, stack->now);
+    }
+    return 0;
+}
+
+/* Linux's tcp_close(): unread data or SO_LINGER 0 abort with a RST;
+ * otherwise the FIN goes out after any queued data. */
+static void close_connection(struct finack_stack *stack, struct finack_sock *s)
+{
+    struct tcp_conn *conn = s->conn;
+    finack_time_t now = stack->now;
+    conn->socket = -1;
+    if (conn->state == TCPS_CLOSED) {
+        tcp_conn_free(conn);
+        return;
+    }
+    if (conn->state == TCPS_SYN_SENT) {
+        tcp_conn_close(conn, 0);
+        return;
+    }
+    bool unread = conn->rcv_buf.len > 0;
+    bool abortive = s->linger_on && s->linger_seconds == 0;
+    if ((unread || abortive) && conn->state != TCPS_TIME_WAIT) {
+        tcp_send_rst(conn, now);
+        tcp_conn_close(conn, 0);
+        return;
+    }
+    conn->rcv_shutdown = true;
+    send_fin(conn, now);
+    if (conn->state == TCPS_FIN_WAIT_2)
+        tcp_timer_arm(conn, TCP_TIMER_LINGER, now + TCP_FIN_TIMEOUT);
+}
+
+int finack_close(struct finack_stack *stack, int fd)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (s->conn) {
+        if (s->listening) {
+            s->conn->socket = -1;
+            tcp_listener_close(s->conn, stack->now);
+        } else {
+            close_connection(stack, s);
+        }
+    }
+    memset(s, 0, sizeof *s);
+    return 0;
+}
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+    if (!val || len < (socklen_t)sizeof(int)) return -EINVAL;
+    memcpy(out, val, sizeof *out);
+    return 0;
+}
+
+static uint32_t clamp_buf(int v, uint32_t min)
+{
+    /* Linux doubles the value to leave room for bookkeeping; finack's rings
+     * hold only payload, so it keeps the value as given. */
+    if (v < (int)min) return min;
+    if ((unsigned)v > MAX_BUF) return MAX_BUF;
+    return (uint32_t)v;
+}
+
+int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, const void *val,
+                      socklen_t len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    int v = 0;
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        struct linger l;
+        if (!val || len < (socklen_t)sizeof l) return -EINVAL;
+        memcpy(&l, val, sizeof l);
+        s->linger_on = l.l_onoff != 0;
+        s->linger_seconds = l.l_linger;
+        return 0;
+    }
+    int err = get_int(val, len, &v);
+    if (err) return err;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_REUSEADDR:
+            s->reuseaddr = v != 0;
+            return 0;
+        case SO_SNDBUF:
+            s->sndbuf = clamp_buf(v, MIN_SNDBUF);
+            if (s->conn && !s->conn->snd_buf.buf) s->conn->snd_buf.cap = s->sndbuf;
+            return 0;
+        case SO_RCVBUF:
+            s->rcvbuf = clamp_buf(v, MIN_RCVBUF);
+            if (s->conn && !s->conn->rcv_buf.buf) s->conn->rcv_buf.cap = s->rcvbuf;
+            return 0;
+        default:
+            return -ENOPROTOOPT;
+        }
+    }
+    if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+        s->nodelay = v != 0;
+        if (s->conn) {
+            s->conn->nodelay = s->nodelay;
+            if (s->nodelay) tcp_output(s->conn, stack->now);
+        }
+        return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+    if (!val || !len || *len < (socklen_t)sizeof(int)) return -EINVAL;
+    memcpy(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
+}
+
+int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, void *val,
+                      socklen_t *len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_ERROR:
+            return put_int(val, len, take_error(s));
+        case SO_TYPE:
+            return put_int(val, len, SOCK_STREAM);
+        case SO_REUSEADDR:
+            return put_int(val, len, s->reuseaddr);
+        case SO_SNDBUF:
+            return put_int(val, len, (int)(s->sndbuf ? s->sndbuf : TCP_DEFAULT_SNDBUF));
+        case SO_RCVBUF:
+            return put_int(val, len, (int)(s->rcvbuf ? s->rcvbuf : TCP_DEFAULT_RCVBUF));
+        case SO_LINGER: {
+            struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_seconds};
+            if (!val || !len || *len < (socklen_t)sizeof l) return -EINVAL;
+            memcpy(val, &l, sizeof l);
+            *len = sizeof l;
+            return 0;
+        }
+        default:
+            return -ENOPROTOOPT;
+        }
+    }
+    if (level == IPPROTO_TCP && name == TCP_NODELAY) return put_int(val, len, s->nodelay);
+    if (level == IPPROTO_TCP && name == TCP_MAXSEG)
+        return put_int(val, len, s->conn && !s->listening ? s->conn->snd_mss : TCP_DEFAULT_MSS);
+    return -ENOPROTOOPT;
+}
+
+int finack_getsockname(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    uint32_t ip = s->conn && !s->listening ? s->conn->tuple.laddr : s->laddr;
+    write_sockaddr(addr, len, ip, s->lport);
+    return 0;
+}
+
+int finack_getpeername(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (!s->conn || s->listening || !tcp_state_synchronized(s->conn->state)) return -ENOTCONN;
+    write_sockaddr(addr, len, s->conn->tuple.raddr, s->conn->tuple.rport);
+    return 0;
+}
+
+int finack_socket_events(struct finack_stack *stack, int fd)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    struct tcp_conn *conn = s->conn;
+    if (!conn) return POLLOUT | POLLHUP; /* Linux: an unconnected stream socket */
+    if (s->listening) return conn->accept_head ? POLLIN : 0;
+    int ev = 0;
+    if (conn->error || s->error) ev |= POLLERR;
+    if (conn->rcv_buf.len) ev |= POLLIN;
+    if (tcp_state_received_fin(conn->state) || s->shut_rd) ev |= POLLIN | POLLRDHUP;
+    bool can_write = conn->state == TCPS_ESTABLISHED || conn->state == TCPS_CLOSE_WAIT;
+    if (can_write && !s->shut_wr && ring_free(&conn->snd_buf) > 0) ev |= POLLOUT;
+    if (conn->state == TCPS_CLOSED) ev |= POLLIN | POLLHUP | POLLOUT;
+    if (s->shut_wr && (s->shut_rd || tcp_state_received_fin(conn->state))) ev |= POLLHUP;
+    return ev;
+}
+
+const char *finack_socket_state(struct finack_stack *stack, int fd)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s || !s->conn) return tcp_state_name(TCPS_CLOSED);
+    return tcp_state_name(s->conn->state);
+}

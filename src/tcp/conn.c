@@ -1,0 +1,104 @@
+/* Connection life: the one function that changes state, the end of a
+ * connection, and the wake-up of the socket layer. */
+#include <errno.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+void tcp_notify(struct tcp_conn *conn)
+{
+    if (conn->tcp->notify) conn->tcp->notify(conn->tcp->notify_ctx, conn);
+}
+
+void tcp_set_state(struct tcp_conn *conn, enum tcp_state state)
+{
+    if (conn->state == state) return;
+    enum tcp_state old = conn->state;
+    conn->state = state;
+    struct finack_stack *stack = conn->tcp->stack;
+    if (stack->on_state_change)
+        stack->on_state_change(stack->on_state_change_ctx, conn, old, state);
+    tcp_notify(conn);
+}
+
+static void unlink_from_accept_queue(struct tcp_conn *conn)
+{
+    struct tcp_conn *lst = conn->listener;
+    struct tcp_conn **p = &lst->accept_head;
+    struct tcp_conn *prev = NULL;
+    while (*p && *p != conn) {
+        prev = *p;
+        p = &(*p)->accept_next;
+    }
+    if (!*p) return;
+    *p = conn->accept_next;
+    if (lst->accept_tail == conn) lst->accept_tail = prev;
+    lst->accept_count--;
+    conn->queued = false;
+    conn->accept_next = NULL;
+}
+
+/* A passive child still half-open no longer counts against its listener. */
+static void leave_listener(struct tcp_conn *conn)
+{
+    if (conn->listener && conn->state == TCPS_SYN_RCVD && conn->passive && !conn->queued)
+        conn->listener->half_open_count--;
+}
+
+void tcp_conn_close(struct tcp_conn *conn, int err)
+{
+    if (conn->state == TCPS_CLOSED && !conn->in_table) return;
+    leave_listener(conn);
+    if (conn->in_table) {
+        if (conn->state == TCPS_LISTEN) tcp_listener_remove(conn);
+        else tcp_table_remove(conn);
+    }
+    tcp_timers_cancel_all(conn);
+    if (err) {
+        conn->error = err;
+        ring_free_memory(&conn->rcv_buf); /* after a reset, unread data is gone */
+    }
+    ring_free_memory(&conn->snd_buf);
+    tcp_set_state(conn, TCPS_CLOSED);
+    /* A reset child waiting in the accept queue stays there: accept() hands
+     * it out and the first read reports the error, as on Linux. */
+    if (conn->socket < 0 && !conn->queued) tcp_conn_free(conn);
+}
+
+/* A listener going away resets what it had accepted but nobody took, and
+ * forgets its half-open children. */
+void tcp_listener_close(struct tcp_conn *lst, finack_time_t now)
+{
+    while (lst->accept_head) {
+        struct tcp_conn *child = lst->accept_head;
+        unlink_from_accept_queue(child);
+        child->listener = NULL;
+        if (child->state != TCPS_CLOSED) tcp_send_rst(child, now);
+        tcp_conn_close(child, ECONNRESET);
+        if (child->state == TCPS_CLOSED && child->socket < 0 && !child->in_table)
+            tcp_conn_free(child);
+    }
+    struct tcp_stack *tcp = lst->tcp;
+    for (size_t i = 0; i < tcp->bucket_count; i++) {
+        struct tcp_conn *c = tcp->buckets[i];
+        while (c) {
+            struct tcp_conn *next = c->hash_next;
+            if (c->listener == lst) {
+                tcp_send_rst(c, now);
+                tcp_conn_close(c, 0);
+            }
+            c = next;
+        }
+    }
+    tcp_conn_close(lst, 0);
+}
+
+/* accept(): take the oldest connection off the listener's queue. */
+struct tcp_conn *tcp_accept_next(struct tcp_conn *lst)
+{
+    struct tcp_conn *conn = lst->accept_head;
+    if (!conn) return NULL;
+    unlink_from_accept_queue(conn);
+    conn->listener = NULL;
+    return conn;
+}

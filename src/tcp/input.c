@@ -1,0 +1,462 @@
+/* Segment arrival, in the order of RFC 9293 §3.10.7: CLOSED, LISTEN,
+ * SYN_SENT, then for the other states the sequence check, RST, SYN, ACK,
+ * text and FIN, with RFC 5961 for RST, SYN and ACK validation. */
+#include <errno.h>
+
+#include "ip/ip.h"
+#include "stack.h"
+#include "tcp/tcp.h"
+
+/* One received segment and what the checks made of it. */
+struct arrival {
+    const struct ipv4_header *ip;
+    struct tcp_segment seg;
+    finack_time_t now;
+};
+
+static uint32_t seg_len(const struct tcp_segment *seg)
+{
+    return (uint32_t)seg->payload_len + !!(seg->flags & TCP_FLAG_SYN) +
+           !!(seg->flags & TCP_FLAG_FIN);
+}
+
+static bool fin_acked(const struct tcp_conn *conn)
+{
+    return conn->fin_sent && conn->snd_una == conn->snd_max;
+}
+
+/* Our window scale: large enough that the buffer's growth limit (Linux's
+ * tcp_rmem[2], 6 MiB, or a larger SO_RCVBUF) fits, as Linux chooses it. */
+static uint8_t choose_wscale(size_t rcvbuf)
+{
+    size_t want = rcvbuf > (6u << 20) ? rcvbuf : (6u << 20);
+    uint8_t ws = 0;
+    while (ws < 14 && ((size_t)65535 << ws) < want) ws++;
+    return ws;
+}
+
+static uint16_t mss_for_route(const struct finack_stack *stack, uint32_t dst)
+{
+    uint32_t mtu = ip_route_mtu(stack, dst);
+    return mtu > 40 + 65535 ? 65535 : (uint16_t)(mtu - 40);
+}
+
+/* Options of the peer's SYN or SYN-ACK (RFC 9293 §3.7.1, RFC 7323). */
+static void take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, bool offered_ws,
+                             bool offered_ts)
+{
+    uint16_t peer_mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
+    uint16_t route_mss = mss_for_route(conn->tcp->stack, conn->tuple.raddr);
+    conn->snd_mss = peer_mss < route_mss ? peer_mss : route_mss;
+    if (conn->snd_mss < 64) conn->snd_mss = 64; /* Linux's floor, against tiny-MSS abuse */
+    conn->wscale_ok = offered_ws && seg->opt.has_wscale;
+    conn->snd_wscale = conn->wscale_ok ? (seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
+    if (!conn->wscale_ok) conn->rcv_wscale = 0;
+    conn->ts_ok = offered_ts && seg->opt.has_timestamp;
+    if (conn->ts_ok) conn->ts_recent = seg->opt.ts_val;
+    conn->irs = seg->seq;
+    conn->rcv_nxt = seg->seq + 1;
+    conn->snd_wnd = seg->window; /* never scaled in a SYN (RFC 7323 §2.2) */
+    conn->max_snd_wnd = conn->snd_wnd;
+}
+
+/* ---- LISTEN (§3.10.7.2) --------------------------------------------------- */
+
+static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival *a)
+{
+    struct finack_stack *stack = lst->tcp->stack;
+    const struct tcp_segment *seg = &a->seg;
+    if (seg->flags & TCP_FLAG_RST) return stack_drop(stack, FINACK_DROP_TCP_LISTEN_NOT_SYN);
+    if (seg->flags & TCP_FLAG_ACK) {
+        tcp_send_rst_for(stack, a->ip, seg, a->now);
+        return stack_drop(stack, FINACK_DROP_TCP_LISTEN_NOT_SYN);
+    }
+    if (!(seg->flags & TCP_FLAG_SYN)) return stack_drop(stack, FINACK_DROP_TCP_LISTEN_NOT_SYN);
+    if (lst->half_open_count + lst->accept_count >= lst->backlog)
+        return stack_drop(stack, FINACK_DROP_TCP_LISTEN_OVERFLOW);
+    struct tcp_conn *child = tcp_conn_new(lst->tcp);
+    if (!child) return stack_drop(stack, FINACK_DROP_TCP_NO_MEMORY);
+    child->tuple = (struct tcp_tuple){.laddr = a->ip->dst, .raddr = a->ip->src,
+                                      .lport = seg->dst_port, .rport = seg->src_port};
+    child->passive = true;
+    child->listener = lst;
+    child->nodelay = lst->nodelay;
+    child->msl = lst->msl;
+    child->snd_buf.cap = lst->snd_buf.cap;
+    child->rcv_buf.cap = lst->rcv_buf.cap;
+    child->rcv_wscale = choose_wscale(child->rcv_buf.cap);
+    child->rcv_mss = mss_for_route(stack, child->tuple.raddr);
+    child->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ child->tuple.rport;
+    take_syn_options(child, seg, true, true);
+    child->snd_wl1 = seg->seq;
+    child->iss = tcp_isn(stack, &child->tuple, a->now);
+    child->snd_una = child->snd_nxt = child->snd_max = child->iss;
+    tcp_table_insert(child);
+    lst->half_open_count++;
+    tcp_set_state(child, TCPS_SYN_RCVD);
+    child->rtt_timing = true;
+    child->rtt_seq = child->iss;
+    child->rtt_start = a->now;
+    tcp_send_syn(child, a->now);
+    return FINACK_DROP_NONE;
+}
+
+/* ---- SYN_SENT (§3.10.7.3) ------------------------------------------------- */
+
+static void connection_established(struct tcp_conn *conn, finack_time_t now)
+{
+    tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
+    if (conn->rtt_timing) {
+        tcp_rtt_sample(conn, now - conn->rtt_start);
+        conn->rtt_timing = false;
+    } else if (conn->retransmits) {
+        conn->rto = FINACK_SEC(3); /* RFC 6298 §5.7: SYN was retransmitted */
+    }
+    conn->retransmits = 0;
+    conn->cwnd = TCP_INITIAL_CWND_SEGMENTS * (uint32_t)conn->snd_mss;
+    /* Linux acknowledges the first segments at once (tcp_incr_quickack). */
+    uint32_t quick = (uint32_t)(conn->rcv_buf.cap / (2u * conn->rcv_mss));
+    conn->quickacks = quick < 16 ? quick : 16;
+    tcp_set_state(conn, TCPS_ESTABLISHED);
+}
+
+static enum finack_drop_reason syn_sent_input(struct tcp_conn *conn, struct arrival *a)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    const struct tcp_segment *seg = &a->seg;
+    if (seg->flags & TCP_FLAG_ACK) {
+        if (seq_leq(seg->ack, conn->iss) || seq_gt(seg->ack, conn->snd_nxt)) {
+            tcp_send_rst_for(stack, a->ip, seg, a->now);
+            return stack_drop(stack, FINACK_DROP_TCP_BAD_ACK);
+        }
+    }
+    if (seg->flags & TCP_FLAG_RST) {
+        if (!(seg->flags & TCP_FLAG_ACK)) return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
+        tcp_conn_close(conn, ECONNREFUSED);
+        return FINACK_DROP_NONE;
+    }
+    if (!(seg->flags & TCP_FLAG_SYN)) return stack_drop(stack, FINACK_DROP_TCP_SYN_SENT_NOT_SYN);
+    take_syn_options(conn, seg, true, true);
+    conn->snd_wl1 = seg->seq;
+    conn->rcv_mss = mss_for_route(stack, conn->tuple.raddr);
+    if (seg->flags & TCP_FLAG_ACK) {
+        conn->snd_una = seg->ack;
+        conn->snd_wl2 = seg->ack;
+        connection_established(conn, a->now);
+        conn->ack_now = true;
+        tcp_output(conn, a->now);
+        return FINACK_DROP_NONE;
+    }
+    /* Simultaneous open: answer with SYN-ACK from the same ISS. */
+    tcp_set_state(conn, TCPS_SYN_RCVD);
+    tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
+    conn->rtt_timing = false;
+    tcp_send_syn(conn, a->now);
+    return FINACK_DROP_NONE;
+}
+
+/* ---- Synchronized states and SYN_RCVD (§3.10.7.4) ------------------------ */
+
+/* First check: the four cases of the acceptability test. */
+static bool acceptable(const struct tcp_conn *conn, const struct tcp_segment *seg)
+{
+    uint32_t wnd = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
+    uint32_t len = seg_len(seg);
+    if (len == 0 && wnd == 0) return seg->seq == conn->rcv_nxt;
+    if (len == 0) return seq_in(seg->seq, conn->rcv_nxt, conn->rcv_nxt + wnd);
+    if (wnd == 0) return false;
+    return seq_in(seg->seq, conn->rcv_nxt, conn->rcv_nxt + wnd) ||
+           seq_in(seg->seq + len - 1, conn->rcv_nxt, conn->rcv_nxt + wnd);
+}
+
+/* Cut what lies before RCV.NXT or past the window, so the rest of the
+ * processing sees only new, in-window sequence space. */
+static void trim_to_window(const struct tcp_conn *conn, struct tcp_segment *seg)
+{
+    if (seq_lt(seg->seq, conn->rcv_nxt)) {
+        uint32_t skip = conn->rcv_nxt - seg->seq;
+        if (seg->flags & TCP_FLAG_SYN) {
+            seg->flags &= (uint8_t)~TCP_FLAG_SYN;
+            seg->seq++;
+            skip--;
+        }
+        if (skip > seg->payload_len) skip = (uint32_t)seg->payload_len;
+        seg->payload += skip;
+        seg->payload_len -= skip;
+        seg->seq += skip;
+    }
+    uint32_t wnd = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
+    uint32_t room = conn->rcv_nxt + wnd - seg->seq;
+    if (seg->payload_len > room) {
+        seg->payload_len = room;
+        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+    }
+}
+
+static enum finack_drop_reason not_acceptable(struct tcp_conn *conn, struct arrival *a)
+{
+    const struct tcp_segment *seg = &a->seg;
+    struct finack_stack *stack = conn->tcp->stack;
+    if (conn->state == TCPS_SYN_RCVD && (seg->flags & TCP_FLAG_SYN) &&
+        !(seg->flags & TCP_FLAG_ACK) && seg->seq == conn->irs) {
+        tcp_send_syn(conn, a->now); /* the peer's SYN again: our SYN-ACK was lost */
+        return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
+    }
+    if (seg->flags & TCP_FLAG_RST) return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
+    /* A retransmitted FIN in TIME_WAIT: re-ACK it and restart 2·MSL. */
+    if (conn->state == TCPS_TIME_WAIT && (seg->flags & TCP_FLAG_FIN) &&
+        seg->seq + seg_len(seg) == conn->rcv_nxt)
+        tcp_timer_arm(conn, TCP_TIMER_LINGER, a->now + 2 * conn->msl);
+    tcp_send_ack(conn, a->now);
+    return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
+}
+
+/* Second check (RFC 5961 §3.2): only a RST exactly at RCV.NXT resets; one
+ * elsewhere in the window gets a challenge ACK. */
+static enum finack_drop_reason rst_input(struct tcp_conn *conn, struct arrival *a)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    if (a->seg.seq != conn->rcv_nxt) {
+        tcp_send_challenge_ack(conn, a->now);
+        return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
+    }
+    switch (conn->state) {
+    case TCPS_SYN_RCVD:
+        tcp_conn_close(conn, conn->passive ? 0 : ECONNREFUSED);
+        return FINACK_DROP_NONE;
+    case TCPS_TIME_WAIT: /* RFC 1337: no assassination of TIME_WAIT */
+        return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
+    case TCPS_CLOSING:
+    case TCPS_LAST_ACK:
+        tcp_conn_close(conn, 0);
+        return FINACK_DROP_NONE;
+    default:
+        tcp_conn_close(conn, ECONNRESET);
+        return FINACK_DROP_NONE;
+    }
+}
+
+static void update_window(struct tcp_conn *conn, const struct tcp_segment *seg)
+{
+    if (seq_lt(conn->snd_wl1, seg->seq) ||
+        (conn->snd_wl1 == seg->seq && seq_leq(conn->snd_wl2, seg->ack))) {
+        conn->snd_wnd = (uint32_t)seg->window << conn->snd_wscale;
+        conn->snd_wl1 = seg->seq;
+        conn->snd_wl2 = seg->ack;
+        if (conn->snd_wnd > conn->max_snd_wnd) conn->max_snd_wnd = conn->snd_wnd;
+    }
+}
+
+/* New data acknowledged: free it, measure, grow cwnd, restart the timer. */
+static void ack_advances(struct tcp_conn *conn, uint32_t ack, finack_time_t now)
+{
+    uint32_t acked = ack - conn->snd_una;
+    size_t data = acked < conn->snd_buf.len ? acked : conn->snd_buf.len;
+    ring_consume(&conn->snd_buf, data);
+    if (conn->rtt_timing && seq_gt(ack, conn->rtt_seq)) {
+        tcp_rtt_sample(conn, now - conn->rtt_start);
+        conn->rtt_timing = false;
+    }
+    conn->retransmits = 0;
+    uint32_t mss = conn->snd_mss;
+    if (conn->cwnd < conn->ssthresh)
+        conn->cwnd += acked < mss ? acked : mss; /* slow start, RFC 5681 §3.1 */
+    else
+        conn->cwnd += mss * mss / conn->cwnd > 0 ? mss * mss / conn->cwnd : 1;
+    conn->snd_una = ack;
+    if (seq_lt(conn->snd_nxt, ack)) conn->snd_nxt = ack;
+    tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
+    tcp_arm_retransmit(conn, now);
+    tcp_notify(conn);
+}
+
+static void accept_ready(struct tcp_conn *conn)
+{
+    struct tcp_conn *lst = conn->listener;
+    if (!lst) return;
+    lst->half_open_count--;
+    lst->accept_count++;
+    conn->queued = true;
+    conn->accept_next = NULL;
+    if (lst->accept_tail) lst->accept_tail->accept_next = conn;
+    else lst->accept_head = conn;
+    lst->accept_tail = conn;
+    tcp_notify(lst);
+}
+
+/* Fifth check. Returns false if processing stops here. */
+static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop_reason *r)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    const struct tcp_segment *seg = &a->seg;
+    if (conn->state == TCPS_SYN_RCVD) {
+        if (!seq_in(seg->ack, conn->snd_una + 1, conn->snd_nxt + 1)) {
+            tcp_send_rst_for(stack, a->ip, seg, a->now);
+            *r = stack_drop(stack, FINACK_DROP_TCP_BAD_ACK);
+            return false;
+        }
+        conn->snd_una = seg->ack;
+        conn->snd_wnd = (uint32_t)seg->window << conn->snd_wscale;
+        conn->max_snd_wnd = conn->snd_wnd;
+        conn->snd_wl1 = seg->seq;
+        conn->snd_wl2 = seg->ack;
+        connection_established(conn, a->now);
+        if (conn->passive) accept_ready(conn);
+        return true;
+    }
+    if (seq_gt(seg->ack, conn->snd_max)) {
+        tcp_send_ack(conn, a->now); /* acknowledges something not yet sent */
+        *r = stack_drop(stack, FINACK_DROP_TCP_BAD_ACK);
+        return false;
+    }
+    if (seq_lt(seg->ack, conn->snd_una - conn->max_snd_wnd)) {
+        tcp_send_challenge_ack(conn, a->now); /* RFC 5961 §5.2 */
+        *r = stack_drop(stack, FINACK_DROP_TCP_BAD_ACK);
+        return false;
+    }
+    if (seq_gt(seg->ack, conn->snd_una)) ack_advances(conn, seg->ack, a->now);
+    if (seq_geq(seg->ack, conn->snd_una)) update_window(conn, seg);
+
+    switch (conn->state) {
+    case TCPS_FIN_WAIT_1:
+        if (fin_acked(conn)) {
+            tcp_set_state(conn, TCPS_FIN_WAIT_2);
+            if (conn->socket < 0) tcp_timer_arm(conn, TCP_TIMER_LINGER, a->now + TCP_FIN_TIMEOUT);
+        }
+        break;
+    case TCPS_CLOSING:
+        if (fin_acked(conn)) tcp_enter_time_wait(conn, a->now);
+        break;
+    case TCPS_LAST_ACK:
+        if (fin_acked(conn)) {
+            tcp_conn_close(conn, 0);
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* Seventh check: in-order data into the receive buffer. */
+static void text_input(struct tcp_conn *conn, struct arrival *a)
+{
+    struct tcp_segment *seg = &a->seg;
+    struct finack_stack *stack = conn->tcp->stack;
+    if (!seg->payload_len || !tcp_state_can_receive_data(conn->state)) return;
+    if (seg->seq != conn->rcv_nxt) {
+        stack_drop(stack, FINACK_DROP_TCP_OUT_OF_ORDER);
+        conn->ack_now = true; /* a duplicate ACK tells the sender of the gap */
+        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+        return;
+    }
+    if (ring_reserve(&conn->rcv_buf)) {
+        stack_drop(stack, FINACK_DROP_TCP_NO_MEMORY);
+        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+        return;
+    }
+    size_t taken = conn->rcv_shutdown ? seg->payload_len
+                                      : ring_write(&conn->rcv_buf, seg->payload, seg->payload_len);
+    if (taken < seg->payload_len) {
+        stack_drop(stack, FINACK_DROP_TCP_RCV_BUFFER_FULL);
+        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+    }
+    conn->rcv_nxt += (uint32_t)taken;
+    seg->payload_len = taken;
+    /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): at least every
+     * second full segment, within 40 ms; Linux's quick-ACK start-up. */
+    conn->unacked_segments++;
+    if (conn->unacked_segments >= 2 || conn->quickacks) {
+        if (conn->quickacks) conn->quickacks--;
+        conn->ack_now = true;
+    } else if (!timer_armed(&conn->timers[TCP_TIMER_DELACK].timer)) {
+        tcp_timer_arm(conn, TCP_TIMER_DELACK, a->now + TCP_DELACK_TIME);
+    }
+    tcp_notify(conn);
+}
+
+/* Eighth check: the FIN, once everything before it has arrived. */
+static void fin_input(struct tcp_conn *conn, struct arrival *a)
+{
+    const struct tcp_segment *seg = &a->seg;
+    if (!(seg->flags & TCP_FLAG_FIN) || seg->seq + seg->payload_len != conn->rcv_nxt) return;
+    conn->rcv_nxt++;
+    conn->ack_now = true;
+    switch (conn->state) {
+    case TCPS_SYN_RCVD:
+    case TCPS_ESTABLISHED:
+        tcp_set_state(conn, TCPS_CLOSE_WAIT);
+        break;
+    case TCPS_FIN_WAIT_1:
+        if (fin_acked(conn)) tcp_enter_time_wait(conn, a->now);
+        else tcp_set_state(conn, TCPS_CLOSING);
+        break;
+    case TCPS_FIN_WAIT_2:
+        tcp_enter_time_wait(conn, a->now);
+        break;
+    case TCPS_TIME_WAIT:
+        tcp_timer_arm(conn, TCP_TIMER_LINGER, a->now + 2 * conn->msl);
+        break;
+    default:
+        break;
+    }
+    tcp_notify(conn);
+}
+
+static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct arrival *a)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    struct tcp_segment *seg = &a->seg;
+    if (!acceptable(conn, seg)) return not_acceptable(conn, a);
+    trim_to_window(conn, seg);
+    if (seg->flags & TCP_FLAG_RST) return rst_input(conn, a);
+    if (seg->flags & TCP_FLAG_SYN) {
+        if (conn->state == TCPS_SYN_RCVD && conn->passive) {
+            tcp_conn_close(conn, 0); /* back to LISTEN: the listener still is */
+            return stack_drop(stack, FINACK_DROP_TCP_SYN_IN_WINDOW);
+        }
+        tcp_send_challenge_ack(conn, a->now); /* RFC 5961 §4.2 */
+        return stack_drop(stack, FINACK_DROP_TCP_SYN_IN_WINDOW);
+    }
+    if (!(seg->flags & TCP_FLAG_ACK)) return stack_drop(stack, FINACK_DROP_TCP_NO_ACK);
+    if (conn->ts_ok && seg->opt.has_timestamp && seq_leq(seg->seq, conn->rcv_nxt))
+        conn->ts_recent = seg->opt.ts_val; /* RFC 7323 §4.3 */
+    enum finack_drop_reason r = FINACK_DROP_NONE;
+    if (!ack_input(conn, a, &r)) return r;
+    text_input(conn, a);
+    fin_input(conn, a);
+    tcp_output(conn, a->now);
+    return FINACK_DROP_NONE;
+}
+
+/* RFC 6191 in Linux's form: a SYN beyond the TIME_WAIT connection's RCV.NXT
+ * may start a new incarnation of the 4-tuple. */
+static bool time_wait_reusable(const struct tcp_conn *conn, const struct tcp_segment *seg)
+{
+    return conn->state == TCPS_TIME_WAIT && (seg->flags & TCP_FLAG_SYN) &&
+           !(seg->flags & (TCP_FLAG_ACK | TCP_FLAG_RST)) && seq_gt(seg->seq, conn->rcv_nxt);
+}
+
+enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_header *ip,
+                                  finack_time_t now)
+{
+    struct arrival a = {.ip = ip, .now = now};
+    enum finack_drop_reason r =
+        wire_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, true, &a.seg);
+    if (r != FINACK_DROP_NONE) return stack_drop(stack, r);
+    stack_count(stack, FINACK_CTR_TCP_IN_SEGS);
+    struct tcp_tuple tuple = {.laddr = ip->dst, .raddr = ip->src, .lport = a.seg.dst_port,
+                              .rport = a.seg.src_port};
+    struct tcp_conn *conn = tcp_table_lookup(stack->tcp, &tuple);
+    struct tcp_conn *lst = tcp_listener_lookup(stack->tcp, ip->dst, a.seg.dst_port);
+    if (conn && lst && time_wait_reusable(conn, &a.seg)) {
+        tcp_conn_close(conn, 0);
+        conn = NULL;
+    }
+    if (conn && conn->state == TCPS_SYN_SENT) return syn_sent_input(conn, &a);
+    if (conn) return synchronized_input(conn, &a);
+    if (lst) return listen_input(lst, &a);
+    tcp_send_rst_for(stack, ip, &a.seg, now); /* §3.10.7.1: CLOSED */
+    return stack_drop(stack, FINACK_DROP_TCP_NO_SOCKET);
+}

@@ -1,0 +1,212 @@
+/* Building and sending segments (RFC 9293 §3.8.6 sender side, RFC 7323
+ * options). Segments are built straight into the stack's transmit buffer. */
+#include <string.h>
+
+#include "ip/ip.h"
+#include "stack.h"
+#include "tcp/tcp.h"
+
+/* TSval ticks in milliseconds like Linux, from a random per-connection base. */
+static uint32_t ts_now(const struct tcp_conn *conn, finack_time_t now)
+{
+    return (uint32_t)(now / 1000) + conn->ts_offset;
+}
+
+uint32_t tcp_receive_window(struct tcp_conn *conn)
+{
+    uint32_t free_space = (uint32_t)ring_free(&conn->rcv_buf);
+    uint32_t max = (uint32_t)65535 << conn->rcv_wscale;
+    if (free_space > max) free_space = max;
+    /* Never shrink what was offered (RFC 9293 §3.8.6.2.2 MUST NOT). */
+    uint32_t offered = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
+    if (free_space < offered) return offered;
+    /* Receiver SWS avoidance (§3.8.6.2.2): move the right edge only by at
+     * least min(buffer/2, MSS). */
+    uint32_t step = (uint32_t)conn->rcv_buf.cap / 2;
+    if (step > conn->rcv_mss) step = conn->rcv_mss;
+    if (free_space - offered < step && offered) return offered;
+    if (free_space < step) return offered;
+    /* Round down to the scale's granularity so the right edge we record is
+     * the one the peer computes. */
+    return free_space >> conn->rcv_wscale << conn->rcv_wscale;
+}
+
+static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_time_t now)
+{
+    bool syn = seg->flags & TCP_FLAG_SYN;
+    bool syn_ack = syn && (seg->flags & TCP_FLAG_ACK);
+    if (syn) {
+        seg->opt.has_mss = true;
+        seg->opt.mss = conn->rcv_mss;
+        /* On a SYN-ACK only what the peer's SYN offered (RFC 7323 §1.3). */
+        if (!syn_ack || conn->wscale_ok) {
+            seg->opt.has_wscale = true;
+            seg->opt.wscale = conn->rcv_wscale;
+        }
+    }
+    if (syn ? (!syn_ack || conn->ts_ok) : conn->ts_ok) {
+        seg->opt.has_timestamp = true;
+        seg->opt.ts_val = ts_now(conn, now);
+        seg->opt.ts_ecr = (seg->flags & TCP_FLAG_ACK) ? conn->ts_recent : 0;
+    }
+}
+
+/* Send one segment of the connection: seq, flags and len bytes of the send
+ * buffer starting at offset. The ACK field and window are always current. */
+static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size_t offset,
+                        size_t len, finack_time_t now)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    struct tcp_segment seg = {
+        .src_port = conn->tuple.lport,
+        .dst_port = conn->tuple.rport,
+        .seq = seq,
+        .ack = (flags & TCP_FLAG_ACK) ? conn->rcv_nxt : 0,
+        .flags = flags,
+    };
+    uint32_t wnd = tcp_receive_window(conn);
+    if (flags & TCP_FLAG_SYN) {
+        seg.window = wnd > 65535 ? 65535 : (uint16_t)wnd; /* never scaled (RFC 7323 §2.2) */
+    } else {
+        uint32_t scaled = wnd >> conn->rcv_wscale;
+        seg.window = scaled > 65535 ? 65535 : (uint16_t)scaled;
+        wnd = (uint32_t)seg.window << conn->rcv_wscale;
+    }
+    if (flags & TCP_FLAG_ACK) {
+        uint32_t edge = conn->rcv_nxt + wnd;
+        if (seq_gt(edge, conn->rcv_adv) || !conn->rcv_adv) conn->rcv_adv = edge;
+    }
+    fill_options(conn, &seg, now);
+    uint8_t *out = ip_tx_payload(stack);
+    size_t header = TCP_HEADER_MIN + wire_tcp_options_len(&seg);
+    if (len) ring_peek(&conn->snd_buf, offset, out + header, len);
+    seg.payload = NULL; /* already in place after the header */
+    seg.payload_len = len;
+    int n = wire_tcp_emit(out, ip_tx_payload_cap(stack), conn->tuple.laddr, conn->tuple.raddr,
+                          &seg);
+    if (n < 0) return n;
+    if (flags & TCP_FLAG_ACK) {
+        conn->ack_now = false;
+        conn->unacked_segments = 0;
+        tcp_timer_cancel(conn, TCP_TIMER_DELACK);
+    }
+    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    return ip_output(stack, conn->tuple.laddr, conn->tuple.raddr, IPPROTO_TCP_, (size_t)n, true,
+                     now);
+}
+
+void tcp_send_ack(struct tcp_conn *conn, finack_time_t now)
+{
+    send_segment(conn, conn->snd_nxt, TCP_FLAG_ACK, 0, 0, now);
+}
+
+/* The SYN (active open) or SYN-ACK (passive open or simultaneous open). */
+void tcp_send_syn(struct tcp_conn *conn, finack_time_t now)
+{
+    uint8_t flags = TCP_FLAG_SYN;
+    if (conn->state == TCPS_SYN_RCVD) flags |= TCP_FLAG_ACK;
+    send_segment(conn, conn->iss, flags, 0, 0, now);
+    if (seq_lt(conn->snd_nxt, conn->iss + 1)) conn->snd_nxt = conn->iss + 1;
+    conn->snd_max = seq_max(conn->snd_max, conn->snd_nxt);
+    tcp_arm_retransmit(conn, now);
+}
+
+void tcp_send_rst(struct tcp_conn *conn, finack_time_t now)
+{
+    send_segment(conn, conn->snd_nxt, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 0, now);
+}
+
+/* RFC 5961 §3.2/§4.2, rate-limited as Linux's tcp_challenge_ack_limit. */
+void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now)
+{
+    struct tcp_stack *tcp = conn->tcp;
+    if (now - tcp->challenge_refill >= FINACK_SEC(1)) {
+        tcp->challenge_refill = now;
+        tcp->challenge_tokens = TCP_CHALLENGE_ACK_PER_SEC;
+    }
+    if (!tcp->challenge_tokens) return;
+    tcp->challenge_tokens--;
+    tcp_send_ack(conn, now);
+}
+
+/* A RST answering a segment that has no connection (RFC 9293 §3.10.7.1):
+ * <SEQ=SEG.ACK><CTL=RST> if it had ACK, else
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Never a RST for a RST. */
+void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
+                      const struct tcp_segment *in, finack_time_t now)
+{
+    if (in->flags & TCP_FLAG_RST) return;
+    struct tcp_segment seg = {.src_port = in->dst_port, .dst_port = in->src_port};
+    if (in->flags & TCP_FLAG_ACK) {
+        seg.seq = in->ack;
+        seg.flags = TCP_FLAG_RST;
+    } else {
+        uint32_t seg_len = (uint32_t)in->payload_len + !!(in->flags & TCP_FLAG_SYN) +
+                           !!(in->flags & TCP_FLAG_FIN);
+        seg.ack = in->seq + seg_len;
+        seg.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+    }
+    int n = wire_tcp_emit(ip_tx_payload(stack), ip_tx_payload_cap(stack), ip->dst, ip->src, &seg);
+    if (n < 0) return;
+    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    ip_output(stack, ip->dst, ip->src, IPPROTO_TCP_, (size_t)n, true, now);
+}
+
+/* Bytes of the send buffer not yet sent, and where the FIN goes. */
+static uint32_t data_end(const struct tcp_conn *conn)
+{
+    return conn->snd_una + (uint32_t)conn->snd_buf.len;
+}
+
+/* Send what the windows allow: full segments, then a last partial one if
+ * Nagle (RFC 9293 §3.7.4) permits, then the FIN once all data is out. */
+/* Payload per full segment: the MSS less the options every segment carries
+ * (RFC 9293 §3.7.1: the MSS does not count TCP options), as Linux's mss_cache. */
+uint32_t tcp_effective_mss(const struct tcp_conn *conn)
+{
+    uint32_t options = conn->ts_ok ? 12 : 0;
+    return conn->snd_mss - options;
+}
+
+void tcp_output(struct tcp_conn *conn, finack_time_t now)
+{
+    if (!tcp_state_synchronized(conn->state) && conn->state != TCPS_SYN_RCVD) return;
+    bool sent = false;
+    uint32_t mss = tcp_effective_mss(conn);
+    while (conn->state != TCPS_SYN_RCVD && conn->state != TCPS_TIME_WAIT) {
+        uint32_t end = data_end(conn);
+        uint32_t unsent = seq_lt(conn->snd_nxt, end) ? end - conn->snd_nxt : 0;
+        uint32_t wnd = conn->snd_wnd < conn->cwnd ? conn->snd_wnd : conn->cwnd;
+        uint32_t limit = conn->snd_una + wnd;
+        uint32_t usable = seq_gt(limit, conn->snd_nxt) ? limit - conn->snd_nxt : 0;
+        uint32_t len = unsent < usable ? unsent : usable;
+        if (len > mss) len = mss;
+        /* The FIN follows the last data byte and, like data, needs room in
+         * the window; once sent, snd_nxt is past end. */
+        bool fin = conn->fin_queued && seq_leq(conn->snd_nxt, end) &&
+                   conn->snd_nxt + len == end && len < usable;
+        if (!len && !fin) break;
+        bool small = len < mss && len < unsent;
+        if (small && len < conn->max_snd_wnd / 2) break; /* sender SWS avoidance, §3.8.6.2.1 */
+        if (len && len < mss && !conn->nodelay && conn->snd_nxt != conn->snd_una &&
+            !fin)
+            break; /* Nagle: a small segment waits for outstanding data's ACK */
+        uint8_t flags = TCP_FLAG_ACK;
+        if (len == unsent && len) flags |= TCP_FLAG_PSH;
+        if (fin) flags |= TCP_FLAG_FIN;
+        uint32_t seq = conn->snd_nxt;
+        send_segment(conn, seq, flags, seq - conn->snd_una, len, now);
+        if (!conn->rtt_timing && conn->snd_nxt == conn->snd_max) {
+            conn->rtt_timing = true;
+            conn->rtt_seq = seq;
+            conn->rtt_start = now;
+        }
+        conn->snd_nxt = seq + len + fin;
+        if (fin) conn->fin_sent = true;
+        conn->snd_max = seq_max(conn->snd_max, conn->snd_nxt);
+        tcp_arm_retransmit(conn, now);
+        sent = true;
+        if (fin) break;
+    }
+    if (conn->ack_now && !sent) tcp_send_ack(conn, now);
+}

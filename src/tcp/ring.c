@@ -1,0 +1,61 @@
+#include "tcp/ring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ring_init(struct ring *r, size_t cap)
+{
+    memset(r, 0, sizeof *r);
+    r->cap = cap;
+}
+
+int ring_reserve(struct ring *r)
+{
+    if (r->buf) return 0;
+    r->buf = malloc(r->cap ? r->cap : 1);
+    return r->buf ? 0 : -ENOMEM;
+}
+
+void ring_free_memory(struct ring *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+    r->head = r->len = 0;
+}
+
+size_t ring_write(struct ring *r, const void *data, size_t len)
+{
+    if (len > ring_free(r)) len = ring_free(r);
+    if (!len || ring_reserve(r)) return 0;
+    size_t tail = (r->head + r->len) % r->cap;
+    size_t first = r->cap - tail < len ? r->cap - tail : len;
+    memcpy(r->buf + tail, data, first);
+    memcpy(r->buf, (const uint8_t *)data + first, len - first);
+    r->len += len;
+    return len;
+}
+
+void ring_peek(const struct ring *r, size_t offset, void *out, size_t len)
+{
+    size_t start = (r->head + offset) % r->cap;
+    size_t first = r->cap - start < len ? r->cap - start : len;
+    memcpy(out, r->buf + start, first);
+    memcpy((uint8_t *)out + first, r->buf, len - first);
+}
+
+void ring_consume(struct ring *r, size_t len)
+{
+    if (len > r->len) len = r->len;
+    r->len -= len;
+    r->head = r->len ? (r->head + len) % r->cap : 0;
+}
+
+size_t ring_read(struct ring *r, void *out, size_t len)
+{
+    if (len > r->len) len = r->len;
+    if (!len) return 0;
+    ring_peek(r, 0, out, len);
+    ring_consume(r, len);
+    return len;
+}

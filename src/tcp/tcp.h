@@ -1,0 +1,220 @@
+/* The TCP layer: connection blocks (TCBs), the RFC 9293 state machine, and
+ * the user calls the socket layer makes. Private to the library. */
+#ifndef FINACK_TCP_TCP_H
+#define FINACK_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "finack/finack.h"
+#include "tcp/ring.h"
+#include "tcp/seq.h"
+#include "util/timer_wheel.h"
+#include "wire/tcp.h"
+
+struct finack_stack;
+struct ipv4_header;
+
+/* The 11 states of RFC 9293 §3.3.2, and the order they print in. */
+#define TCP_STATES(X)                                                               \
+    X(CLOSED) X(LISTEN) X(SYN_SENT) X(SYN_RCVD) X(ESTABLISHED) X(FIN_WAIT_1)        \
+    X(FIN_WAIT_2) X(CLOSE_WAIT) X(CLOSING) X(LAST_ACK) X(TIME_WAIT)
+
+enum tcp_state {
+#define TCP_X_ENUM(name) TCPS_##name,
+    TCP_STATES(TCP_X_ENUM)
+#undef TCP_X_ENUM
+    TCPS__COUNT
+};
+
+const char *tcp_state_name(enum tcp_state state);
+
+/* State predicates with names (FreeBSD's TCPS_HAVE...): say what a check
+ * means instead of listing states, and never rely on the enum's order. */
+static inline bool tcp_state_synchronized(enum tcp_state s)
+{
+    return s != TCPS_CLOSED && s != TCPS_LISTEN && s != TCPS_SYN_SENT && s != TCPS_SYN_RCVD;
+}
+static inline bool tcp_state_can_receive_data(enum tcp_state s)
+{
+    return s == TCPS_ESTABLISHED || s == TCPS_FIN_WAIT_1 || s == TCPS_FIN_WAIT_2;
+}
+static inline bool tcp_state_received_fin(enum tcp_state s)
+{
+    return s == TCPS_CLOSE_WAIT || s == TCPS_CLOSING || s == TCPS_LAST_ACK || s == TCPS_TIME_WAIT;
+}
+static inline bool tcp_state_sent_fin(enum tcp_state s)
+{
+    return s == TCPS_FIN_WAIT_1 || s == TCPS_FIN_WAIT_2 || s == TCPS_CLOSING ||
+           s == TCPS_LAST_ACK || s == TCPS_TIME_WAIT;
+}
+
+struct tcp_tuple {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+};
+
+/* Linux-like defaults (see docs/CONFORMANCE.md for each choice). */
+#define TCP_DEFAULT_MSS 536               /* RFC 9293 §3.7.1 when the peer sends none */
+#define TCP_INITIAL_RTO FINACK_SEC(1)     /* RFC 6298 §2.1 */
+#define TCP_MIN_RTO FINACK_MSEC(200)      /* Linux TCP_RTO_MIN */
+#define TCP_MAX_RTO FINACK_SEC(120)       /* Linux TCP_RTO_MAX */
+#define TCP_SYN_RETRIES 6                 /* Linux tcp_syn_retries */
+#define TCP_SYNACK_RETRIES 5              /* Linux tcp_synack_retries */
+#define TCP_DATA_RETRIES 15               /* Linux tcp_retries2 */
+#define TCP_DEFAULT_MSL FINACK_SEC(60)    /* the article's MSL; TIME_WAIT is 2·MSL */
+#define TCP_FIN_TIMEOUT FINACK_SEC(60)    /* Linux tcp_fin_timeout */
+#define TCP_DELACK_TIME FINACK_MSEC(40)   /* Linux TCP_DELACK_MIN */
+#define TCP_DEFAULT_SNDBUF 16384          /* Linux tcp_wmem[1] */
+#define TCP_DEFAULT_RCVBUF 131072         /* Linux tcp_rmem[1] */
+#define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
+#define TCP_CHALLENGE_ACK_PER_SEC 1000    /* Linux tcp_challenge_ack_limit */
+
+enum tcp_timer_kind {
+    TCP_TIMER_RETRANSMIT, /* SYN, SYN-ACK, data and FIN; also persist probes */
+    TCP_TIMER_DELACK,
+    TCP_TIMER_LINGER,     /* TIME_WAIT's 2·MSL and FIN_WAIT_2's timeout */
+    TCP_TIMER__COUNT
+};
+
+struct tcp_conn_timer {
+    struct timer timer;
+    struct tcp_conn *conn;
+};
+
+struct tcp_conn {
+    struct tcp_conn *hash_next;
+    struct tcp_stack *tcp;
+    struct tcp_tuple tuple;
+    enum tcp_state state;
+    int socket;               /* owning socket handle, -1 if none (orphaned) */
+
+    /* Send sequence variables (RFC 9293 §3.3.1). */
+    uint32_t iss;             /* ISS: initial send sequence number */
+    uint32_t snd_una;         /* SND.UNA: oldest unacknowledged */
+    uint32_t snd_nxt;         /* SND.NXT: next to send */
+    uint32_t snd_max;         /* highest SND.NXT reached (retransmission rewinds snd_nxt) */
+    uint32_t snd_wnd;         /* SND.WND: peer's window, scaled to bytes */
+    uint32_t snd_wl1, snd_wl2;/* SND.WL1/WL2: segment seq/ack of the last window update */
+    uint32_t max_snd_wnd;     /* largest window the peer offered (RFC 5961 §5.2) */
+    /* Receive sequence variables. */
+    uint32_t irs;             /* IRS: initial receive sequence number */
+    uint32_t rcv_nxt;         /* RCV.NXT: next expected */
+    uint32_t rcv_adv;         /* right edge we advertised: RCV.NXT + RCV.WND as sent */
+
+    /* Negotiated options. */
+    uint16_t snd_mss;         /* largest segment payload we send */
+    uint16_t rcv_mss;         /* the MSS we advertise */
+    uint8_t snd_wscale, rcv_wscale;
+    bool wscale_ok, ts_ok;
+    uint32_t ts_recent;       /* TS.Recent (RFC 7323 §4.3) */
+    uint32_t ts_offset;       /* random per-connection offset of our TSval clock */
+
+    /* Buffers: bytes [snd_una, snd_una + snd_buf.len) and unread bytes. */
+    struct ring snd_buf, rcv_buf;
+    bool fin_queued;          /* the application closed its sending side */
+    bool fin_sent;            /* our FIN has a sequence number (snd_max counts it) */
+    bool rcv_shutdown;        /* the application will read no more */
+    bool passive;             /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
+    bool nodelay;             /* TCP_NODELAY: Nagle off */
+    bool in_table;            /* in the 4-tuple table (or the listener table) */
+    bool queued;              /* in its listener's accept queue */
+
+    /* Congestion control (RFC 5681). */
+    uint32_t cwnd, ssthresh;
+
+    /* RTT and retransmission (RFC 6298). */
+    finack_time_t srtt, rttvar, rto;
+    bool rtt_timing;
+    uint32_t rtt_seq;
+    finack_time_t rtt_start;
+    unsigned retransmits;     /* consecutive timeouts of the current segment */
+    finack_time_t msl;
+
+    /* Acknowledgment policy. */
+    bool ack_now;
+    uint32_t unacked_segments; /* received segments not yet acknowledged */
+    uint32_t quickacks;        /* segments still to ACK at once (Linux quick-ACK mode) */
+
+    /* A listener's queue of established, not yet accepted connections; a
+     * child's link back to its listener. */
+    struct tcp_conn *listener;
+    struct tcp_conn *accept_next;
+    struct tcp_conn *accept_head, *accept_tail;
+    unsigned backlog, accept_count, half_open_count;
+
+    int error;                /* pending error for the socket (positive errno), 0 if none */
+    struct tcp_conn_timer timers[TCP_TIMER__COUNT];
+};
+
+struct tcp_stats;
+
+/* Per-stack TCP state: the connection table and listeners. */
+struct tcp_stack {
+    struct finack_stack *stack;
+    struct tcp_conn **buckets;  /* 4-tuple hash, chained */
+    size_t bucket_count;        /* a power of two */
+    size_t conn_count;
+    struct tcp_conn **listen_buckets; /* by local port */
+    size_t listen_bucket_count;
+    uint32_t challenge_tokens;
+    finack_time_t challenge_refill;
+    /* Socket layer hook: called when a connection's readiness may have changed. */
+    void (*notify)(void *ctx, struct tcp_conn *conn);
+    void *notify_ctx;
+};
+
+int tcp_stack_init(struct finack_stack *stack);
+void tcp_stack_free(struct finack_stack *stack);
+
+/* Table (tcp/table.c). */
+struct tcp_conn *tcp_conn_new(struct tcp_stack *tcp);
+void tcp_conn_free(struct tcp_conn *conn);
+void tcp_table_insert(struct tcp_conn *conn);
+void tcp_table_remove(struct tcp_conn *conn);
+struct tcp_conn *tcp_table_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple);
+struct tcp_conn *tcp_listener_lookup(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport);
+int tcp_listener_insert(struct tcp_conn *conn);
+void tcp_listener_remove(struct tcp_conn *conn);
+bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool reuse);
+uint32_t tcp_isn(const struct finack_stack *stack, const struct tcp_tuple *t, finack_time_t now);
+int tcp_ephemeral_port(struct tcp_stack *tcp, struct tcp_tuple *t);
+
+/* State changes: the one place that changes conn->state. */
+void tcp_set_state(struct tcp_conn *conn, enum tcp_state state);
+/* End the connection: CLOSED, timers off, out of the table; freed now if no
+ * socket holds it. err (positive errno or 0) is what the socket reports. */
+void tcp_conn_close(struct tcp_conn *conn, int err);
+
+/* Output (tcp/output.c). */
+void tcp_output(struct tcp_conn *conn, finack_time_t now);
+void tcp_send_ack(struct tcp_conn *conn, finack_time_t now);
+void tcp_send_syn(struct tcp_conn *conn, finack_time_t now);
+void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
+                      const struct tcp_segment *seg, finack_time_t now);
+void tcp_send_rst(struct tcp_conn *conn, finack_time_t now);
+void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now);
+uint32_t tcp_receive_window(struct tcp_conn *conn);
+uint32_t tcp_effective_mss(const struct tcp_conn *conn);
+
+/* Input (tcp/input.c). */
+enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_header *ip,
+                                  finack_time_t now);
+
+/* Timers (tcp/timer.c). */
+void tcp_timers_init(struct tcp_conn *conn);
+void tcp_timer_arm(struct tcp_conn *conn, enum tcp_timer_kind kind, finack_time_t when);
+void tcp_timer_cancel(struct tcp_conn *conn, enum tcp_timer_kind kind);
+void tcp_timers_cancel_all(struct tcp_conn *conn);
+void tcp_rtt_sample(struct tcp_conn *conn, finack_time_t rtt);
+void tcp_arm_retransmit(struct tcp_conn *conn, finack_time_t now);
+void tcp_enter_time_wait(struct tcp_conn *conn, finack_time_t now);
+
+void tcp_listener_close(struct tcp_conn *lst, finack_time_t now);
+struct tcp_conn *tcp_accept_next(struct tcp_conn *lst);
+
+/* Wake the socket layer. */
+void tcp_notify(struct tcp_conn *conn);
+
+#endif

@@ -1,0 +1,158 @@
+/* Two stacks over the simulated link: handshake, a transfer both ways,
+ * the 4-way close, TIME_WAIT for 2·MSL, under clean and lossy links. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "finack/sim.h"
+#include "finack/socket.h"
+#include "test.h"
+
+#define CLIENT_ADDR 0x0a000001u
+#define SERVER_ADDR 0x0a000002u
+
+struct world {
+    struct finack_sim *sim;
+    struct finack_sim_link *link;
+    struct finack_stack *client, *server;
+};
+
+static struct finack_stack *make_stack(const char *name, uint64_t seed)
+{
+    struct finack_stack_config cfg;
+    finack_stack_config_init(&cfg);
+    cfg.name = name;
+    cfg.secret[0] = seed;
+    cfg.secret[1] = seed * 7 + 1;
+    struct finack_stack *s;
+    if (finack_stack_create(&s, &cfg)) abort();
+    return s;
+}
+
+static void world_init(struct world *w, uint64_t seed, double loss, double reorder)
+{
+    REQUIRE(finack_sim_create(&w->sim, seed) == 0);
+    struct finack_sim_link_config cfg;
+    finack_sim_link_config_init(&cfg);
+    cfg.a_to_b.loss = cfg.b_to_a.loss = loss;
+    cfg.a_to_b.reorder = cfg.b_to_a.reorder = reorder;
+    REQUIRE(finack_sim_link_create(w->sim, &cfg, &w->link) == 0);
+    w->client = make_stack("client", seed + 1);
+    w->server = make_stack("server", seed + 2);
+    REQUIRE(finack_stack_add_interface(w->client, finack_sim_link_end(w->link, FINACK_SIM_A),
+                                       CLIENT_ADDR, 24) == 0);
+    REQUIRE(finack_stack_add_interface(w->server, finack_sim_link_end(w->link, FINACK_SIM_B),
+                                       SERVER_ADDR, 24) == 0);
+    finack_sim_link_attach(w->link, FINACK_SIM_A, w->client);
+    finack_sim_link_attach(w->link, FINACK_SIM_B, w->server);
+    finack_sim_add_stack(w->sim, w->client);
+    finack_sim_add_stack(w->sim, w->server);
+}
+
+static void world_free(struct world *w)
+{
+    finack_sim_destroy(w->sim);
+    finack_stack_destroy(w->client);
+    finack_stack_destroy(w->server);
+}
+
+static struct sockaddr_in addr_of(uint32_t ip, uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(ip)};
+    return a;
+}
+
+/* Run the simulation in small steps until cond holds or time runs out. */
+#define RUN_UNTIL(w, cond, limit_us)                                               \
+    do {                                                                           \
+        finack_time_t until_ = finack_sim_now((w)->sim) + (limit_us);              \
+        while (!(cond) && finack_sim_now((w)->sim) < until_)                        \
+            finack_sim_run_until((w)->sim, finack_sim_now((w)->sim) + 1000);        \
+    } while (0)
+
+static void transfer(uint64_t seed, double loss, double reorder, size_t total)
+{
+    struct world w;
+    world_init(&w, seed, loss, reorder);
+    int lfd = finack_socket(w.server, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = addr_of(0, 80);
+    REQUIRE(finack_bind(w.server, lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    REQUIRE(finack_listen(w.server, lfd, 16) == 0);
+    CHECK_STR(finack_socket_state(w.server, lfd), "LISTEN");
+
+    int cfd = finack_socket(w.client, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in da = addr_of(SERVER_ADDR, 80);
+    CHECK_EQ(finack_connect(w.client, cfd, (struct sockaddr *)&da, sizeof da), -EINPROGRESS);
+    CHECK_STR(finack_socket_state(w.client, cfd), "SYN_SENT");
+    int afd = -EAGAIN;
+    RUN_UNTIL(&w, (afd = finack_accept(w.server, lfd, NULL, NULL)) >= 0, FINACK_SEC(120));
+    REQUIRE(afd >= 0);
+    RUN_UNTIL(&w, !strcmp(finack_socket_state(w.client, cfd), "ESTABLISHED"), FINACK_SEC(60));
+    CHECK_STR(finack_socket_state(w.client, cfd), "ESTABLISHED");
+    CHECK_STR(finack_socket_state(w.server, afd), "ESTABLISHED");
+
+    uint8_t *out = malloc(total), *in = malloc(total);
+    for (size_t i = 0; i < total; i++) out[i] = (uint8_t)(i * 131 + (i >> 8));
+    size_t sent = 0, got = 0;
+    bool closed = false;
+    finack_time_t limit = finack_sim_now(w.sim) + FINACK_SEC(3600);
+    while (got < total && finack_sim_now(w.sim) < limit) {
+        if (sent < total) {
+            ssize_t n = finack_send(w.client, cfd, out + sent, total - sent, 0);
+            if (n > 0) sent += (size_t)n;
+            else REQUIRE(n == -EAGAIN);
+        } else if (!closed) {
+            CHECK_EQ(finack_shutdown(w.client, cfd, SHUT_WR), 0);
+            closed = true;
+        }
+        ssize_t n = finack_recv(w.server, afd, in + got, total - got, 0);
+        if (n > 0) got += (size_t)n;
+        finack_sim_run_until(w.sim, finack_sim_now(w.sim) + 500);
+    }
+    CHECK_U64(got, total);
+    CHECK(memcmp(in, out, total) == 0);
+    /* The client's FIN arrives after the data: EOF, then the server closes. */
+    char c;
+    ssize_t eof = -1;
+    RUN_UNTIL(&w, (eof = finack_recv(w.server, afd, &c, 1, 0)) == 0, FINACK_SEC(120));
+    CHECK_EQ(eof, 0);
+    CHECK_STR(finack_socket_state(w.server, afd), "CLOSE_WAIT");
+    CHECK_EQ(finack_close(w.server, afd), 0);
+    RUN_UNTIL(&w, !strcmp(finack_socket_state(w.client, cfd), "TIME_WAIT"), FINACK_SEC(120));
+    CHECK_STR(finack_socket_state(w.client, cfd), "TIME_WAIT");
+    /* 2·MSL later the connection is gone. */
+    finack_sim_run_until(w.sim, finack_sim_now(w.sim) + FINACK_SEC(121));
+    CHECK_STR(finack_socket_state(w.client, cfd), "CLOSED");
+    CHECK_EQ(finack_close(w.client, cfd), 0);
+    CHECK_EQ(finack_close(w.server, lfd), 0);
+    free(out);
+    free(in);
+    world_free(&w);
+}
+
+static void test_clean_link_transfer_and_close(void) { transfer(1, 0, 0, 200000); }
+static void test_tiny_transfer(void) { transfer(1, 0, 0, 10); }
+static void test_lossy_link_transfer_and_close(void) { transfer(2, 0.05, 0, 100000); }
+static void test_reordering_link_transfer(void) { transfer(3, 0.01, 0.05, 100000); }
+
+static void test_connect_to_closed_port_is_refused(void)
+{
+    struct world w;
+    world_init(&w, 9, 0, 0);
+    int cfd = finack_socket(w.client, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in da = addr_of(SERVER_ADDR, 81);
+    CHECK_EQ(finack_connect(w.client, cfd, (struct sockaddr *)&da, sizeof da), -EINPROGRESS);
+    finack_sim_run_until(w.sim, FINACK_MSEC(10));
+    CHECK_STR(finack_socket_state(w.client, cfd), "CLOSED");
+    int err = 0;
+    socklen_t len = sizeof err;
+    CHECK_EQ(finack_getsockopt(w.client, cfd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    CHECK_EQ(err, ECONNREFUSED);
+    CHECK_EQ(finack_stack_drops(w.server, FINACK_DROP_TCP_NO_SOCKET), 1);
+    finack_close(w.client, cfd);
+    world_free(&w);
+}
+
+TEST_MAIN("tcp_transfer", TEST_CASE(test_tiny_transfer), TEST_CASE(test_clean_link_transfer_and_close),
+          TEST_CASE(test_lossy_link_transfer_and_close), TEST_CASE(test_reordering_link_transfer),
+          TEST_CASE(test_connect_to_closed_port_is_refused))
