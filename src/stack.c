@@ -172,3 +172,9 @@ int finack_stack_ping(struct finack_stack *stack, uint32_t dst, uint16_t id, uin
     stack_set_now(stack, now);
     return icmp_send_echo(stack, dst, ICMP_ECHO_REQUEST, id, seq, data, len, stack->now);
 }
+
+void finack_stack_on_state_change(struct finack_stack *stack, finack_state_fn fn, void *ctx)
+{
+    stack->on_state_event = fn;
+    stack->on_state_event_ctx = ctx;
+}

@@ -45,6 +45,9 @@ struct finack_stack {
     void (*on_state_change)(void *ctx, const struct tcp_conn *conn, int from, int to);
     void *on_state_change_ctx;
 
+    finack_state_fn on_state_event;
+    void *on_state_event_ctx;
+
     finack_echo_reply_fn on_echo_reply;
     void *on_echo_reply_ctx;
 

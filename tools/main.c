@@ -14,7 +14,8 @@ struct tool_command {
 /* One line per subcommand (each lives in tools/cmd_NAME.c). */
 static const struct tool_command commands[] = {
     {"up", "run a stack on a TUN device (it answers ping)", cmd_up_usage, cmd_up},
-    /* {"demo", "...", cmd_demo_usage, cmd_demo}, -- tools/cmd_demo.c */
+    {"demo", "a TCP connection on the simulated link, drawn as a ladder", cmd_demo_usage,
+     cmd_demo},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -26,7 +26,7 @@
 int cmd_up(int argc, char **argv);
 extern const char cmd_up_usage[];
 
-int cmd_demo(int argc, char **argv);  /* tools/cmd_demo.c (to come) */
+int cmd_demo(int argc, char **argv);
 extern const char cmd_demo_usage[];
 
 /* ---- Messages ----------------------------------------------------------------- */

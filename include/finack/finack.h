@@ -180,6 +180,17 @@ typedef void (*finack_echo_reply_fn)(void *ctx, uint32_t from, uint16_t id, uint
                                      const uint8_t *data, size_t len, finack_time_t now);
 void finack_stack_on_echo_reply(struct finack_stack *stack, finack_echo_reply_fn fn, void *ctx);
 
+/* A TCP connection changed state (RFC 9293 names: "SYN_SENT", "TIME_WAIT").
+ * Addresses in host byte order, local/remote as seen by this stack. */
+struct finack_state_event {
+    finack_time_t t;
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    const char *from, *to;
+};
+typedef void (*finack_state_fn)(void *ctx, const struct finack_state_event *event);
+void finack_stack_on_state_change(struct finack_stack *stack, finack_state_fn fn, void *ctx);
+
 /* ---- Addresses -------------------------------------------------------------- */
 /* Parse "a.b.c.d" or "a.b.c.d/len" (len defaults to 32). Host byte order. */
 int finack_parse_ipv4(const char *text, uint32_t *addr, uint8_t *prefix_len);

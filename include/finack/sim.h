@@ -176,7 +176,8 @@ finack_time_t finack_sim_next_event(const struct finack_sim *sim);
 int finack_sim_step(struct finack_sim *sim);
 
 /* Process every event at or before t, then set the clock to t (if it is
- * not already later). */
+ * not already later) and poll every stack at it, so that socket calls made
+ * next happen at time t. */
 void finack_sim_run_until(struct finack_sim *sim, finack_time_t t);
 
 /* Process events until there are none left or the next one lies after limit.

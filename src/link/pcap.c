@@ -190,7 +190,7 @@ struct pcap_source {
 
 /* The per-file facts the header told us. */
 struct pcap_format {
-    bool swapped;        /* written on a host of the other byte order */
+    bool big_endian;     /* the writer's host order; we write little-endian */
     bool nanosecond;
     uint32_t linktype;
 };
@@ -226,13 +226,13 @@ static int source_take(struct pcap_source *src, size_t n, const uint8_t **out)
 
 static uint32_t get_u32(const struct pcap_format *fmt, const uint8_t *p)
 {
-    if (fmt->swapped) return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    if (fmt->big_endian) return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
 static uint16_t get_u16(const struct pcap_format *fmt, const uint8_t *p)
 {
-    return fmt->swapped ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+    return fmt->big_endian ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
 }
 
 static uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -243,14 +243,14 @@ static bool linktype_supported(uint32_t linktype)
            linktype == LINKTYPE_ETHERNET || linktype == LINKTYPE_LINUX_SLL;
 }
 
-/* The header is read as little-endian first; a magic that only matches when
- * swapped means the writer had the other byte order. */
+/* The magic is tried as little-endian first; if it only matches read as
+ * big-endian, the whole file is big-endian. */
 static int parse_file_header(const uint8_t *h, struct pcap_format *fmt)
 {
-    fmt->swapped = false;
+    fmt->big_endian = false;
     uint32_t magic = get_u32(fmt, h);
     if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) {
-        fmt->swapped = true;
+        fmt->big_endian = true;
         magic = get_u32(fmt, h);
         if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) return -EINVAL;
     }
@@ -271,12 +271,33 @@ static size_t trim_to_ipv4_length(const uint8_t *p, size_t len)
     return total >= 20 && total < len ? total : len;
 }
 
+/* The length of an Ethernet header (with one VLAN tag skipped) in front of
+ * an IPv4 packet, or 0 if the frame carries something else or is a runt. */
+static size_t ethernet_ipv4_header(const uint8_t *p, size_t len)
+{
+    if (len < ETH_HEADER_LEN) return 0;
+    size_t hdr = ETH_HEADER_LEN;
+    uint16_t type = get_be16(p + 12);
+    if (type == ETHERTYPE_VLAN) {
+        if (len < ETH_HEADER_LEN + VLAN_TAG_LEN) return 0;
+        hdr += VLAN_TAG_LEN;
+        type = get_be16(p + 16);
+    }
+    return type == ETHERTYPE_IPV4 ? hdr : 0;
+}
+
+/* The same for a Linux cooked (SLL) header: protocol at offset 14. */
+static size_t sll_ipv4_header(const uint8_t *p, size_t len)
+{
+    if (len < SLL_HEADER_LEN) return 0;
+    return get_be16(p + 14) == ETHERTYPE_IPV4 ? SLL_HEADER_LEN : 0;
+}
+
 /* Find the IPv4 packet inside one captured frame. Returns false if the frame
  * carries something else (IPv6, ARP, a runt), which is skipped. */
 static bool frame_ipv4(uint32_t linktype, const uint8_t **p, size_t *len)
 {
     size_t hdr;
-    uint16_t type;
     switch (linktype) {
     case FINACK_PCAP_LINKTYPE_RAW:
         /* RAW may hold IPv6 too. Anything else goes through as recorded, so
@@ -285,24 +306,15 @@ static bool frame_ipv4(uint32_t linktype, const uint8_t **p, size_t *len)
     case LINKTYPE_IPV4:
         return *len > 0;
     case LINKTYPE_ETHERNET:
-        if (*len < ETH_HEADER_LEN) return false;
-        hdr = ETH_HEADER_LEN;
-        type = get_be16(*p + 12);
-        if (type == ETHERTYPE_VLAN) {
-            if (*len < ETH_HEADER_LEN + VLAN_TAG_LEN) return false;
-            hdr += VLAN_TAG_LEN;
-            type = get_be16(*p + 16);
-        }
+        hdr = ethernet_ipv4_header(*p, *len);
         break;
     case LINKTYPE_LINUX_SLL:
-        if (*len < SLL_HEADER_LEN) return false;
-        hdr = SLL_HEADER_LEN;
-        type = get_be16(*p + 14);
+        hdr = sll_ipv4_header(*p, *len);
         break;
     default:
         return false;
     }
-    if (type != ETHERTYPE_IPV4) return false;
+    if (!hdr) return false;
     *p += hdr;
     *len = trim_to_ipv4_length(*p, *len - hdr);
     return true;

@@ -241,25 +241,30 @@ static void queue_expire(struct sim_path *path, finack_time_t now)
     }
 }
 
-static int queue_push(struct sim_path *path, finack_time_t finish, size_t len)
+/* Make room for one more entry, before anything else about the packet is
+ * decided, so that running out of memory leaves the path as it was. */
+static int queue_reserve(struct sim_path *path)
 {
-    if (path->queue_count == path->queue_cap) {
-        size_t cap = path->queue_cap ? 2 * path->queue_cap : 64;
-        struct sim_queued *q = malloc(cap * sizeof *q);
-        if (!q) return -ENOMEM;
-        /* unroll the ring into the new array */
-        for (size_t i = 0; i < path->queue_count; i++)
-            q[i] = path->queue[(path->queue_head + i) % path->queue_cap];
-        free(path->queue);
-        path->queue = q;
-        path->queue_cap = cap;
-        path->queue_head = 0;
-    }
+    if (path->queue_count < path->queue_cap) return 0;
+    size_t cap = path->queue_cap ? 2 * path->queue_cap : 64;
+    struct sim_queued *q = malloc(cap * sizeof *q);
+    if (!q) return -ENOMEM;
+    /* unroll the ring into the new array */
+    for (size_t i = 0; i < path->queue_count; i++)
+        q[i] = path->queue[(path->queue_head + i) % path->queue_cap];
+    free(path->queue);
+    path->queue = q;
+    path->queue_cap = cap;
+    path->queue_head = 0;
+    return 0;
+}
+
+static void queue_push(struct sim_path *path, finack_time_t finish, size_t len)
+{
     path->queue[(path->queue_head + path->queue_count) % path->queue_cap] =
         (struct sim_queued){.finish = finish, .len = len};
     path->queue_count++;
     path->queued_bytes += len;
-    return 0;
 }
 
 /* Tail drop: would this packet overflow the bytes still waiting? */
@@ -355,11 +360,12 @@ static int path_send(struct finack_sim_link *link, int side, const uint8_t *byte
         path->stats.queue_drops++;
         return -ENOBUFS;
     }
-    finack_time_t departure = serialize(path, sim->now, len);
     if (path->cfg.rate_bps) {
-        int err = queue_push(path, departure, len);
+        int err = queue_reserve(path);
         if (err) return err;
     }
+    finack_time_t departure = serialize(path, sim->now, len);
+    if (path->cfg.rate_bps) queue_push(path, departure, len);
     return propagate(sim, path, &link->ends[!side], bytes, len, departure);
 }
 
@@ -592,6 +598,9 @@ void finack_sim_run_until(struct finack_sim *sim, finack_time_t t)
     while (finack_sim_next_event(sim) <= t && finack_sim_step(sim)) {
     }
     sim->now = time_max(sim->now, t);
+    /* Socket calls the application makes next act at the stack's time, so
+     * bring every stack to the clock (an early poll is harmless). */
+    for (size_t i = 0; i < sim->stack_count; i++) finack_stack_poll(sim->stacks[i], sim->now);
 }
 
 finack_time_t finack_sim_run(struct finack_sim *sim, finack_time_t limit)

@@ -18,6 +18,13 @@ void tcp_set_state(struct tcp_conn *conn, enum tcp_state state)
     struct finack_stack *stack = conn->tcp->stack;
     if (stack->on_state_change)
         stack->on_state_change(stack->on_state_change_ctx, conn, old, state);
+    if (stack->on_state_event) {
+        struct finack_state_event ev = {
+            .t = stack->now, .laddr = conn->tuple.laddr, .raddr = conn->tuple.raddr,
+            .lport = conn->tuple.lport, .rport = conn->tuple.rport,
+            .from = tcp_state_name(old), .to = tcp_state_name(state)};
+        stack->on_state_event(stack->on_state_event_ctx, &ev);
+    }
     tcp_notify(conn);
 }
 

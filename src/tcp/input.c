@@ -56,6 +56,7 @@ static void take_syn_options(struct tcp_conn *conn, const struct tcp_segment *se
     if (conn->ts_ok) conn->ts_recent = seg->opt.ts_val;
     conn->irs = seg->seq;
     conn->rcv_nxt = seg->seq + 1;
+    conn->rcv_adv = conn->rcv_nxt; /* nothing offered yet */
     conn->snd_wnd = seg->window; /* never scaled in a SYN (RFC 7323 §2.2) */
     conn->max_snd_wnd = conn->snd_wnd;
 }

@@ -74,7 +74,7 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
     }
     if (flags & TCP_FLAG_ACK) {
         uint32_t edge = conn->rcv_nxt + wnd;
-        if (seq_gt(edge, conn->rcv_adv) || !conn->rcv_adv) conn->rcv_adv = edge;
+        if (seq_gt(edge, conn->rcv_adv)) conn->rcv_adv = edge;
     }
     fill_options(conn, &seg, now);
     uint8_t *out = ip_tx_payload(stack);
