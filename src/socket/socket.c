@@ -19,6 +19,12 @@
 
 void socket_table_free(struct finack_stack *stack)
 {
+    /* A connection that ended while its socket stayed open is in no table,
+     * so tcp_stack_free() would not find it: free it with its socket. */
+    for (int fd = 0; fd < stack->sockets.count; fd++) {
+        struct finack_sock *s = &stack->sockets.socks[fd];
+        if (s->in_use && s->conn && !s->conn->in_table) tcp_conn_free(s->conn);
+    }
     free(stack->sockets.socks);
     stack->sockets.socks = NULL;
     stack->sockets.count = stack->sockets.cap = 0;

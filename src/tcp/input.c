@@ -12,6 +12,7 @@ struct arrival {
     const struct ipv4_header *ip;
     struct tcp_segment seg;
     finack_time_t now;
+    bool window_unscaled; /* the window came on a SYN (RFC 7323 §2.2) */
 };
 
 static uint32_t seg_len(const struct tcp_segment *seg)
@@ -297,7 +298,7 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
             return false;
         }
         conn->snd_una = seg->ack;
-        conn->snd_wnd = (uint32_t)seg->window << conn->snd_wscale;
+        conn->snd_wnd = (uint32_t)seg->window << (a->window_unscaled ? 0 : conn->snd_wscale);
         conn->max_snd_wnd = conn->snd_wnd;
         conn->snd_wl1 = seg->seq;
         conn->snd_wl2 = seg->ack;
@@ -405,10 +406,28 @@ static void fin_input(struct tcp_conn *conn, struct arrival *a)
     tcp_notify(conn);
 }
 
+/* Simultaneous open (RFC 9293 §3.5, Figure 7, line 6): in SYN_RCVD after
+ * our SYN-ACK, the peer's SYN-ACK repeats its SYN (already counted in
+ * RCV.NXT) and acknowledges ours. It completes the handshake; the strict
+ * acceptability test would see it as old and answer with an ACK instead,
+ * adding two segments. Linux makes the same exception (tcp_validate_incoming). */
+static bool simultaneous_open_syn_ack(const struct tcp_conn *conn, const struct tcp_segment *seg)
+{
+    return conn->state == TCPS_SYN_RCVD && !conn->passive &&
+           (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
+               (TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+           seg->seq + 1 == conn->rcv_nxt && seg->ack == conn->snd_nxt;
+}
+
 static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct finack_stack *stack = conn->tcp->stack;
     struct tcp_segment *seg = &a->seg;
+    if (simultaneous_open_syn_ack(conn, seg)) {
+        seg->flags &= (uint8_t)~TCP_FLAG_SYN; /* the SYN is old; the rest is new */
+        seg->seq++;
+        a->window_unscaled = true;
+    }
     if (!acceptable(conn, seg)) return not_acceptable(conn, a);
     trim_to_window(conn, seg);
     if (seg->flags & TCP_FLAG_RST) return rst_input(conn, a);

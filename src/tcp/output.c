@@ -152,10 +152,14 @@ void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
     ip_output(stack, ip->dst, ip->src, IPPROTO_TCP_, (size_t)n, true, now);
 }
 
-/* Bytes of the send buffer not yet sent, and where the FIN goes. */
+/* Bytes of the send buffer not yet sent, and where the FIN goes. Once the
+ * FIN is acknowledged SND.UNA counts it (RFC 9293 §3.4: the FIN occupies a
+ * sequence number), so the data ends one before SND.UNA; without this the
+ * ACK of our FIN made room for another FIN one higher, sent forever. */
 static uint32_t data_end(const struct tcp_conn *conn)
 {
-    return conn->snd_una + (uint32_t)conn->snd_buf.len;
+    bool fin_acked = conn->fin_sent && conn->snd_una == conn->snd_max;
+    return conn->snd_una + (uint32_t)conn->snd_buf.len - fin_acked;
 }
 
 /* Send what the windows allow: full segments, then a last partial one if

@@ -49,6 +49,18 @@ void tcp_stack_free(struct finack_stack *stack)
 {
     struct tcp_stack *tcp = stack->tcp;
     if (!tcp) return;
+    /* Children reset while waiting to be accepted are in no table, only in
+     * their listener's queue; free them before the table walk frees the rest. */
+    for (size_t i = 0; i < tcp->listen_bucket_count; i++) {
+        for (struct tcp_conn *l = tcp->listen_buckets[i]; l; l = l->hash_next) {
+            struct tcp_conn *c = l->accept_head;
+            while (c) {
+                struct tcp_conn *next = c->accept_next;
+                if (!c->in_table) tcp_conn_free(c);
+                c = next;
+            }
+        }
+    }
     for (size_t i = 0; i < tcp->bucket_count; i++) {
         struct tcp_conn *c = tcp->buckets[i];
         while (c) {

@@ -117,9 +117,13 @@ static void on_delack(struct tcp_conn *conn, finack_time_t now)
     tcp_send_ack(conn, now);
 }
 
+/* TIME_WAIT's 2·MSL, or an orphaned FIN_WAIT_2's tcp_fin_timeout, is over.
+ * Both end silently: with Linux's defaults (tcp_fin_timeout no longer than
+ * TCP_TIMEWAIT_LEN) an orphaned FIN_WAIT_2 becomes a timewait socket that
+ * expires without a RST; Linux sends one only when linger2 < 0. */
 static void on_linger(struct tcp_conn *conn, finack_time_t now)
 {
-    if (conn->state == TCPS_FIN_WAIT_2) tcp_send_rst(conn, now); /* as Linux on orphan timeout */
+    (void)now;
     tcp_conn_close(conn, 0);
 }
 
