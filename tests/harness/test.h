@@ -24,6 +24,13 @@ int test_run_all(const char *suite, const struct test_case *cases, size_t count,
                  char **argv);
 extern int test_current_failed;
 
+/* Whether a command is on PATH (tests of external tools skip without it). */
+bool test_have_tool(const char *name);
+/* Run cmd through the shell; true if it exits 0, its output contains none
+ * of bad[] and all of want[] (NULL-terminated lists, either may be NULL).
+ * Says on stderr what was wrong. */
+bool test_tool_accepts(const char *cmd, const char *const *bad, const char *const *want);
+
 #define CHECK(cond)                                                    \
     do {                                                               \
         if (!(cond)) test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \

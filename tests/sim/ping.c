@@ -226,42 +226,6 @@ static int note_record(void *ctx, const uint8_t *p, size_t len, uint64_t t_us)
     return 0;
 }
 
-static bool have_tool(const char *name)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-    return system(cmd) == 0;
-}
-
-/* Run cmd; true if it exits 0 and its output contains none of bad[] and
- * every one of want[]. Says what was wrong when not. */
-static bool tool_accepts(const char *cmd, const char *const *bad, const char *const *want)
-{
-    FILE *out = popen(cmd, "r");
-    if (!out) return false;
-    size_t cap = 1 << 20, len = 0, got;
-    char *text = malloc(cap);
-    if (!text) {
-        pclose(out);
-        return false;
-    }
-    while (len + 1 < cap && (got = fread(text + len, 1, cap - 1 - len, out)) > 0) len += got;
-    text[len] = '\0';
-    int status = pclose(out);
-    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!ok) fprintf(stderr, "  `%s` failed (status %d):\n%.4000s\n", cmd, status, text);
-    for (; bad && *bad; bad++) {
-        const char *at = strstr(text, *bad);
-        if (at) fprintf(stderr, "  `%s` said \"%s\": ...%.200s\n", cmd, *bad, at);
-        ok &= at == NULL;
-    }
-    for (; want && *want; want++) {
-        if (!strstr(text, *want)) fprintf(stderr, "  `%s` did not say \"%s\"\n", cmd, *want);
-        ok &= strstr(text, *want) != NULL;
-    }
-    free(text);
-    return ok;
-}
 
 static void test_capture_file_read_back_and_by_tshark(void)
 {
@@ -290,7 +254,7 @@ static void test_capture_file_read_back_and_by_tshark(void)
         CHECK_U64(r.t[2 * i + 1], i * FINACK_SEC(1) + FINACK_MSEC(10));
     }
 
-    if (have_tool("tshark")) {
+    if (test_have_tool("tshark")) {
         static const char *const bad[] = {"Malformed", "Bad]", "incorrect", "Expert Info (Error",
                                           "Expert Info (Warning", NULL};
         static const char *const want[] = {"Echo (ping) request", "Echo (ping) reply",
@@ -299,16 +263,16 @@ static void test_capture_file_read_back_and_by_tshark(void)
                                            "[Response time: 10.000 ms]", NULL};
         char cmd[512];
         snprintf(cmd, sizeof cmd, "tshark -r %s -V -o ip.check_checksum:TRUE 2>&1", path);
-        CHECK(tool_accepts(cmd, bad, want));
+        CHECK(test_tool_accepts(cmd, bad, want));
     } else {
         printf("SKIP tshark not installed\n");
     }
-    if (have_tool("tcpdump")) {
+    if (test_have_tool("tcpdump")) {
         static const char *const bad[] = {"bad cksum", "wrong icmp cksum", "[|", NULL};
         static const char *const want[] = {"ICMP echo request", "ICMP echo reply", NULL};
         char cmd[512];
         snprintf(cmd, sizeof cmd, "tcpdump -nn -vv -r %s 2>&1", path);
-        CHECK(tool_accepts(cmd, bad, want));
+        CHECK(test_tool_accepts(cmd, bad, want));
     } else {
         printf("SKIP tcpdump not installed\n");
     }

@@ -486,42 +486,6 @@ static void test_malformed_files_are_einval(void)
 
 /* ---- Other tools read our files ------------------------------------------------------ */
 
-static bool have_tool(const char *name)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-    return system(cmd) == 0;
-}
-
-/* Run cmd; true if it exits 0 and its output contains none of bad[] and
- * every one of want[]. Says what was wrong when not. */
-static bool tool_accepts(const char *cmd, const char *const *bad, const char *const *want)
-{
-    FILE *out = popen(cmd, "r");
-    if (!out) return false;
-    size_t cap = 1 << 20, len = 0, got;
-    char *text = malloc(cap);
-    if (!text) {
-        pclose(out);
-        return false;
-    }
-    while (len + 1 < cap && (got = fread(text + len, 1, cap - 1 - len, out)) > 0) len += got;
-    text[len] = '\0';
-    int status = pclose(out);
-    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!ok) fprintf(stderr, "  `%s` failed (status %d):\n%.4000s\n", cmd, status, text);
-    for (; bad && *bad; bad++) {
-        const char *at = strstr(text, *bad);
-        if (at) fprintf(stderr, "  `%s` said \"%s\": ...%.200s\n", cmd, *bad, at);
-        ok &= at == NULL;
-    }
-    for (; want && *want; want++) {
-        if (!strstr(text, *want)) fprintf(stderr, "  `%s` did not say \"%s\"\n", cmd, *want);
-        ok &= strstr(text, *want) != NULL;
-    }
-    free(text);
-    return ok;
-}
 
 static void write_sample_capture(struct finack_pcap *pcap)
 {
@@ -550,7 +514,7 @@ static void test_tshark_and_tcpdump_read_our_file(void)
     write_sample_capture(pcap);
     REQUIRE(finack_pcap_close(pcap) == 0);
     char cmd[512];
-    if (have_tool("tshark")) {
+    if (test_have_tool("tshark")) {
         /* -V shows every field; checksum checks are off by default in tshark */
         static const char *const bad[] = {"Malformed", "Bad]", "incorrect", "Expert Info (Error",
                                           "Expert Info (Warning", NULL};
@@ -560,21 +524,21 @@ static void test_tshark_and_tcpdump_read_our_file(void)
         snprintf(cmd, sizeof cmd,
                  "tshark -r %s -V -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE 2>&1",
                  path);
-        CHECK(tool_accepts(cmd, bad, want));
+        CHECK(test_tool_accepts(cmd, bad, want));
         snprintf(cmd, sizeof cmd, "tshark -r %s 2>&1", path);
         static const char *const want_summary[] = {"10.0.0.1", "ICMP", "TCP", NULL};
-        CHECK(tool_accepts(cmd, bad, want_summary));
+        CHECK(test_tool_accepts(cmd, bad, want_summary));
     } else {
         printf("SKIP tshark not installed\n");
     }
-    if (have_tool("tcpdump")) {
+    if (test_have_tool("tcpdump")) {
         /* -vv makes tcpdump verify the TCP checksum; "[|" marks a truncated
          * packet */
         static const char *const bad[] = {"bad cksum", "incorrect", "[|", "malformed", NULL};
         static const char *const want[] = {"ICMP echo request", "Flags [S.]", "length 100",
                                            NULL};
         snprintf(cmd, sizeof cmd, "tcpdump -nn -vv -r %s 2>&1", path);
-        CHECK(tool_accepts(cmd, bad, want));
+        CHECK(test_tool_accepts(cmd, bad, want));
     } else {
         printf("SKIP tcpdump not installed\n");
     }
