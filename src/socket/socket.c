@@ -235,22 +235,11 @@ int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *ad
     conn->tuple = t;
     conn->socket = fd;
     apply_options(s, conn);
-    conn->rcv_mss = (uint16_t)(ip_route_mtu(stack, ip) - 40);
-    for (conn->rcv_wscale = 0; conn->rcv_wscale < 14 &&
-                               ((size_t)65535 << conn->rcv_wscale) <
-                                   (conn->rcv_buf.cap > (6u << 20) ? conn->rcv_buf.cap : (6u << 20));
-         conn->rcv_wscale++) {
-    }
-    conn->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ t.lport;
-    conn->iss = tcp_isn(stack, &t, stack->now);
-    conn->snd_una = conn->snd_nxt = conn->snd_max = conn->iss;
+    tcp_open_init(conn, stack->now);
     tcp_table_insert(conn);
     s->conn = conn;
     s->connected_once = true;
     tcp_set_state(conn, TCPS_SYN_SENT);
-    conn->rtt_timing = true;
-    conn->rtt_seq = conn->iss;
-    conn->rtt_start = stack->now;
     tcp_send_syn(conn, stack->now);
     return -EINPROGRESS;
 }

@@ -2,6 +2,7 @@
  * connection, and the wake-up of the socket layer. */
 #include <errno.h>
 
+#include "ip/ip.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 
@@ -108,4 +109,36 @@ struct tcp_conn *tcp_accept_next(struct tcp_conn *lst)
     unlink_from_accept_queue(conn);
     conn->listener = NULL;
     return conn;
+}
+
+/* Our window scale: large enough that the buffer's growth limit (Linux's
+ * tcp_rmem[2], 6 MiB, or a larger SO_RCVBUF) fits, as Linux chooses it. */
+static uint8_t choose_wscale(size_t rcvbuf)
+{
+    size_t want = rcvbuf > (6u << 20) ? rcvbuf : (6u << 20);
+    uint8_t ws = 0;
+    while (ws < 14 && ((size_t)65535 << ws) < want) ws++;
+    return ws;
+}
+
+uint16_t tcp_route_mss(const struct finack_stack *stack, uint32_t dst)
+{
+    uint32_t mtu = ip_route_mtu(stack, dst);
+    return mtu > 40 + 65535 ? 65535 : (uint16_t)(mtu - 40);
+}
+
+/* What both opens set before the first SYN or SYN-ACK: our MSS and window
+ * scale, the TSval base, the ISS (RFC 6528), and RTT timing of the SYN. The
+ * tuple and buffer sizes must already be set. */
+void tcp_open_init(struct tcp_conn *conn, finack_time_t now)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    conn->rcv_wscale = choose_wscale(conn->rcv_buf.cap);
+    conn->rcv_mss = tcp_route_mss(stack, conn->tuple.raddr);
+    conn->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ conn->tuple.lport ^ conn->tuple.rport;
+    conn->iss = tcp_isn(stack, &conn->tuple, now);
+    conn->snd_una = conn->snd_nxt = conn->snd_max = conn->iss;
+    conn->rtt_timing = true;
+    conn->rtt_seq = conn->iss;
+    conn->rtt_start = now;
 }

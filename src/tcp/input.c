@@ -26,28 +26,12 @@ static bool fin_acked(const struct tcp_conn *conn)
     return conn->fin_sent && conn->snd_una == conn->snd_max;
 }
 
-/* Our window scale: large enough that the buffer's growth limit (Linux's
- * tcp_rmem[2], 6 MiB, or a larger SO_RCVBUF) fits, as Linux chooses it. */
-static uint8_t choose_wscale(size_t rcvbuf)
-{
-    size_t want = rcvbuf > (6u << 20) ? rcvbuf : (6u << 20);
-    uint8_t ws = 0;
-    while (ws < 14 && ((size_t)65535 << ws) < want) ws++;
-    return ws;
-}
-
-static uint16_t mss_for_route(const struct finack_stack *stack, uint32_t dst)
-{
-    uint32_t mtu = ip_route_mtu(stack, dst);
-    return mtu > 40 + 65535 ? 65535 : (uint16_t)(mtu - 40);
-}
-
 /* Options of the peer's SYN or SYN-ACK (RFC 9293 §3.7.1, RFC 7323). */
 static void take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, bool offered_ws,
                              bool offered_ts)
 {
     uint16_t peer_mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
-    uint16_t route_mss = mss_for_route(conn->tcp->stack, conn->tuple.raddr);
+    uint16_t route_mss = tcp_route_mss(conn->tcp->stack, conn->tuple.raddr);
     conn->snd_mss = peer_mss < route_mss ? peer_mss : route_mss;
     if (conn->snd_mss < 64) conn->snd_mss = 64; /* Linux's floor, against tiny-MSS abuse */
     conn->wscale_ok = offered_ws && seg->opt.has_wscale;
@@ -86,19 +70,12 @@ static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival
     child->msl = lst->msl;
     child->snd_buf.cap = lst->snd_buf.cap;
     child->rcv_buf.cap = lst->rcv_buf.cap;
-    child->rcv_wscale = choose_wscale(child->rcv_buf.cap);
-    child->rcv_mss = mss_for_route(stack, child->tuple.raddr);
-    child->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ child->tuple.rport;
+    tcp_open_init(child, a->now);
     take_syn_options(child, seg, true, true);
     child->snd_wl1 = seg->seq;
-    child->iss = tcp_isn(stack, &child->tuple, a->now);
-    child->snd_una = child->snd_nxt = child->snd_max = child->iss;
     tcp_table_insert(child);
     lst->half_open_count++;
     tcp_set_state(child, TCPS_SYN_RCVD);
-    child->rtt_timing = true;
-    child->rtt_seq = child->iss;
-    child->rtt_start = a->now;
     tcp_send_syn(child, a->now);
     return FINACK_DROP_NONE;
 }
@@ -140,7 +117,6 @@ static enum finack_drop_reason syn_sent_input(struct tcp_conn *conn, struct arri
     if (!(seg->flags & TCP_FLAG_SYN)) return stack_drop(stack, FINACK_DROP_TCP_SYN_SENT_NOT_SYN);
     take_syn_options(conn, seg, true, true);
     conn->snd_wl1 = seg->seq;
-    conn->rcv_mss = mss_for_route(stack, conn->tuple.raddr);
     if (seg->flags & TCP_FLAG_ACK) {
         conn->snd_una = seg->ack;
         conn->snd_wl2 = seg->ack;

@@ -181,6 +181,10 @@ bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool
 uint32_t tcp_isn(const struct finack_stack *stack, const struct tcp_tuple *t, finack_time_t now);
 int tcp_ephemeral_port(struct tcp_stack *tcp, struct tcp_tuple *t);
 
+/* Connection setup (tcp/conn.c). */
+void tcp_open_init(struct tcp_conn *conn, finack_time_t now);
+uint16_t tcp_route_mss(const struct finack_stack *stack, uint32_t dst);
+
 /* State changes: the one place that changes conn->state. */
 void tcp_set_state(struct tcp_conn *conn, enum tcp_state state);
 /* End the connection: CLOSED, timers off, out of the table; freed now if no
