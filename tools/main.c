@@ -16,6 +16,8 @@ static const struct tool_command commands[] = {
     {"up", "run a stack on a TUN device (it answers ping)", cmd_up_usage, cmd_up},
     {"demo", "a TCP connection on the simulated link, drawn as a ladder", cmd_demo_usage,
      cmd_demo},
+    {"script", "run packetdrill scripts against finack on the simulated link",
+     cmd_script_usage, cmd_script},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -29,6 +29,9 @@ extern const char cmd_up_usage[];
 int cmd_demo(int argc, char **argv);
 extern const char cmd_demo_usage[];
 
+int cmd_script(int argc, char **argv);
+extern const char cmd_script_usage[];
+
 /* ---- Messages ----------------------------------------------------------------- */
 /* The subcommand named in messages ("up"); main sets it before dispatching. */
 void tool_set_command(const char *name);

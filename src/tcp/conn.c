@@ -82,9 +82,11 @@ void tcp_listener_close(struct tcp_conn *lst, finack_time_t now)
         unlink_from_accept_queue(child);
         child->listener = NULL;
         if (child->state != TCPS_CLOSED) tcp_send_rst(child, now);
-        tcp_conn_close(child, ECONNRESET);
-        if (child->state == TCPS_CLOSED && child->socket < 0 && !child->in_table)
-            tcp_conn_free(child);
+        /* Frees the child: it has no socket and is off the queue. An
+         * already reset child is freed the same way (its close only left it
+         * for accept() to hand out). */
+        if (child->state != TCPS_CLOSED) tcp_conn_close(child, ECONNRESET);
+        else tcp_conn_free(child);
     }
     struct tcp_stack *tcp = lst->tcp;
     for (size_t i = 0; i < tcp->bucket_count; i++) {
