@@ -113,7 +113,10 @@ enum finack_drop_reason {
     X(ICMP_OUT_ECHO_REPS, "IcmpOutEchoReps", "ICMP echo replies sent")         \
     X(ICMP_OUT_DEST_UNREACHS, "IcmpOutDestUnreachs", "ICMP unreachables sent") \
     X(TCP_IN_SEGS, "TcpInSegs", "TCP segments received")                       \
-    X(TCP_OUT_SEGS, "TcpOutSegs", "TCP segments sent")
+    X(TCP_OUT_SEGS, "TcpOutSegs", "TCP segments sent")                         \
+    X(TCP_WIN_PROBE, "TCPWinProbe", "TCP zero-window probes sent")             \
+    X(TCP_KEEPALIVE, "TCPKeepAlive", "TCP keepalive probes sent")              \
+    X(TCP_ABORT_ON_TIMEOUT, "TCPAbortOnTimeout", "TCP connections ended by a timeout")
 
 enum finack_counter {
 #define FINACK_X_ENUM(name, nstat, text) FINACK_CTR_##name,

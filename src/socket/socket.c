@@ -150,6 +150,11 @@ int finack_bind(struct finack_stack *stack, int fd, const struct sockaddr *addr,
 static void apply_options(const struct finack_sock *s, struct tcp_conn *conn)
 {
     conn->nodelay = s->nodelay;
+    conn->keepalive = s->keepalive;
+    if (s->keepidle) conn->keepidle = s->keepidle;
+    if (s->keepintvl) conn->keepintvl = s->keepintvl;
+    if (s->keepcnt) conn->keepcnt = s->keepcnt;
+    conn->user_timeout = FINACK_MSEC(s->user_timeout);
     if (s->sndbuf) conn->snd_buf.cap = s->sndbuf;
     if (s->rcvbuf) conn->rcv_buf.cap = s->rcvbuf;
 }
@@ -198,6 +203,12 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     n->laddr = conn->tuple.laddr;
     n->lport = conn->tuple.lport;
     n->nodelay = s->nodelay;
+    /* The connection carries what the listener had when it was made. */
+    n->keepalive = conn->keepalive;
+    n->keepidle = conn->keepidle;
+    n->keepintvl = conn->keepintvl;
+    n->keepcnt = conn->keepcnt;
+    n->user_timeout = (int)(conn->user_timeout / 1000);
     n->conn = conn;
     conn->socket = nfd;
     write_sockaddr(addr, len, conn->tuple.raddr, conn->tuple.rport);
@@ -452,19 +463,47 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
             s->rcvbuf = clamp_buf(v, MIN_RCVBUF);
             if (s->conn && !s->conn->rcv_buf.buf) s->conn->rcv_buf.cap = s->rcvbuf;
             return 0;
+        case SO_KEEPALIVE:
+            s->keepalive = v != 0;
+            if (s->conn) tcp_set_keepalive(s->conn, s->keepalive, stack->now);
+            return 0;
         default:
             return -ENOPROTOOPT;
         }
     }
-    if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+    if (level != IPPROTO_TCP) return -ENOPROTOOPT;
+    switch (name) {
+    case TCP_NODELAY:
         s->nodelay = v != 0;
         if (s->conn) {
             s->conn->nodelay = s->nodelay;
             if (s->nodelay) tcp_output(s->conn, stack->now);
         }
         return 0;
+    /* The ranges and errno are Linux's (do_tcp_setsockopt). */
+    case TCP_KEEPIDLE:
+        if (v < 1 || v > TCP_KEEPIDLE_MAX) return -EINVAL;
+        s->keepidle = (uint16_t)v;
+        if (s->conn) tcp_set_keepidle(s->conn, (unsigned)v, stack->now);
+        return 0;
+    case TCP_KEEPINTVL:
+        if (v < 1 || v > TCP_KEEPIDLE_MAX) return -EINVAL;
+        s->keepintvl = (uint16_t)v;
+        if (s->conn) s->conn->keepintvl = s->keepintvl;
+        return 0;
+    case TCP_KEEPCNT:
+        if (v < 1 || v > TCP_KEEPCNT_MAX) return -EINVAL;
+        s->keepcnt = (uint8_t)v;
+        if (s->conn) s->conn->keepcnt = s->keepcnt;
+        return 0;
+    case TCP_USER_TIMEOUT:
+        if (v < 0) return -EINVAL;
+        s->user_timeout = v;
+        if (s->conn) s->conn->user_timeout = FINACK_MSEC(v);
+        return 0;
+    default:
+        return -ENOPROTOOPT;
     }
-    return -ENOPROTOOPT;
 }
 
 static int put_int(void *val, socklen_t *len, int v)
@@ -492,6 +531,8 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
             return put_int(val, len, (int)(s->sndbuf ? s->sndbuf : TCP_DEFAULT_SNDBUF));
         case SO_RCVBUF:
             return put_int(val, len, (int)(s->rcvbuf ? s->rcvbuf : TCP_DEFAULT_RCVBUF));
+        case SO_KEEPALIVE:
+            return put_int(val, len, s->keepalive);
         case SO_LINGER: {
             struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_seconds};
             if (!val || !len || *len < (socklen_t)sizeof l) return -EINVAL;
@@ -503,10 +544,23 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
             return -ENOPROTOOPT;
         }
     }
-    if (level == IPPROTO_TCP && name == TCP_NODELAY) return put_int(val, len, s->nodelay);
-    if (level == IPPROTO_TCP && name == TCP_MAXSEG)
+    if (level != IPPROTO_TCP) return -ENOPROTOOPT;
+    switch (name) {
+    case TCP_NODELAY:
+        return put_int(val, len, s->nodelay);
+    case TCP_MAXSEG:
         return put_int(val, len, s->conn && !s->listening ? s->conn->snd_mss : TCP_DEFAULT_MSS);
-    return -ENOPROTOOPT;
+    case TCP_KEEPIDLE:
+        return put_int(val, len, s->keepidle ? s->keepidle : TCP_KEEPIDLE_DEFAULT);
+    case TCP_KEEPINTVL:
+        return put_int(val, len, s->keepintvl ? s->keepintvl : TCP_KEEPINTVL_DEFAULT);
+    case TCP_KEEPCNT:
+        return put_int(val, len, s->keepcnt ? s->keepcnt : TCP_KEEPCNT_DEFAULT);
+    case TCP_USER_TIMEOUT:
+        return put_int(val, len, s->user_timeout);
+    default:
+        return -ENOPROTOOPT;
+    }
 }
 
 int finack_getsockname(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len)

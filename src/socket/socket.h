@@ -16,6 +16,10 @@ struct finack_sock {
     bool reuseaddr, nodelay, linger_on, shut_wr, shut_rd;
     int linger_seconds;
     uint32_t sndbuf, rcvbuf;      /* 0 = default */
+    bool keepalive;               /* SO_KEEPALIVE */
+    uint16_t keepidle, keepintvl; /* TCP_KEEPIDLE, TCP_KEEPINTVL in seconds; 0 = default */
+    uint8_t keepcnt;              /* TCP_KEEPCNT; 0 = default */
+    int user_timeout;             /* TCP_USER_TIMEOUT in ms; 0 = off */
     uint32_t laddr;
     uint16_t lport;
     struct tcp_conn *conn;        /* connection or listener; NULL before connect/listen */

@@ -67,6 +67,11 @@ static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival
     child->passive = true;
     child->listener = lst;
     child->nodelay = lst->nodelay;
+    child->keepalive = lst->keepalive;
+    child->keepidle = lst->keepidle;
+    child->keepintvl = lst->keepintvl;
+    child->keepcnt = lst->keepcnt;
+    child->user_timeout = lst->user_timeout;
     child->msl = lst->msl;
     child->snd_buf.cap = lst->snd_buf.cap;
     child->rcv_buf.cap = lst->rcv_buf.cap;
@@ -97,6 +102,7 @@ static void connection_established(struct tcp_conn *conn, finack_time_t now)
     uint32_t quick = (uint32_t)(conn->rcv_buf.cap / (2u * conn->rcv_mss));
     conn->quickacks = quick < 16 ? quick : 16;
     tcp_set_state(conn, TCPS_ESTABLISHED);
+    tcp_keepalive_start(conn, now);
 }
 
 static enum finack_drop_reason syn_sent_input(struct tcp_conn *conn, struct arrival *a)
@@ -292,8 +298,16 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
         *r = stack_drop(stack, FINACK_DROP_TCP_BAD_ACK);
         return false;
     }
+    bool prior_in_flight = conn->snd_max != conn->snd_una;
     if (seq_gt(seg->ack, conn->snd_una)) ack_advances(conn, seg->ack, a->now);
-    if (seq_geq(seg->ack, conn->snd_una)) update_window(conn, seg);
+    if (seq_geq(seg->ack, conn->snd_una)) {
+        update_window(conn, seg);
+        /* The peer is alive (Linux tcp_ack): the keepalive idle clock
+         * restarts and no probe is outstanding any more. */
+        conn->rcv_tstamp = a->now;
+        conn->probes_out = 0;
+        if (!prior_in_flight) tcp_ack_probe(conn, a->now);
+    }
 
     switch (conn->state) {
     case TCPS_FIN_WAIT_1:

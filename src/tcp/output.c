@@ -162,8 +162,26 @@ static uint32_t data_end(const struct tcp_conn *conn)
     return conn->snd_una + (uint32_t)conn->snd_buf.len - fin_acked;
 }
 
-/* Send what the windows allow: full segments, then a last partial one if
- * Nagle (RFC 9293 §3.7.4) permits, then the FIN once all data is out. */
+/* Data from SND.NXT on (after a timeout rewound SND.NXT, not yet resent). */
+static uint32_t unsent_bytes(const struct tcp_conn *conn)
+{
+    uint32_t end = data_end(conn);
+    return seq_lt(conn->snd_nxt, end) ? end - conn->snd_nxt : 0;
+}
+
+/* Room the peer's window leaves after SND.NXT (the congestion window aside). */
+static uint32_t window_room(const struct tcp_conn *conn)
+{
+    uint32_t limit = conn->snd_una + conn->snd_wnd;
+    return seq_gt(limit, conn->snd_nxt) ? limit - conn->snd_nxt : 0;
+}
+
+/* Data or a FIN waits to be sent. */
+bool tcp_has_unsent(const struct tcp_conn *conn)
+{
+    return unsent_bytes(conn) || (conn->fin_queued && !conn->fin_sent);
+}
+
 /* Payload per full segment: the MSS less the options every segment carries
  * (RFC 9293 §3.7.1: the MSS does not count TCP options), as Linux's mss_cache. */
 uint32_t tcp_effective_mss(const struct tcp_conn *conn)
@@ -172,6 +190,90 @@ uint32_t tcp_effective_mss(const struct tcp_conn *conn)
     return conn->snd_mss - options;
 }
 
+/* Whether the peer's window takes the next segment (Linux tcp_ack_probe's
+ * test on the head of the write queue): the rest of the data up to an MSS,
+ * or the FIN alone. */
+bool tcp_window_takes_next(const struct tcp_conn *conn)
+{
+    uint32_t unsent = unsent_bytes(conn), mss = tcp_effective_mss(conn);
+    uint32_t need = unsent ? (unsent < mss ? unsent : mss) : 1;
+    return need <= window_room(conn);
+}
+
+/* Send len bytes from SND.NXT (new, or again after a timeout rewound
+ * SND.NXT), and the FIN after them if fin, and account for them: RTT
+ * timing, SND.NXT and SND.MAX, and the retransmission timer, which replaces
+ * the persist timer now that something is in flight. */
+static void send_new(struct tcp_conn *conn, uint32_t len, bool fin, bool psh, finack_time_t now)
+{
+    uint8_t flags = TCP_FLAG_ACK;
+    if (psh) flags |= TCP_FLAG_PSH;
+    if (fin) flags |= TCP_FLAG_FIN;
+    uint32_t seq = conn->snd_nxt;
+    send_segment(conn, seq, flags, seq - conn->snd_una, len, now);
+    if (!conn->rtt_timing && conn->snd_nxt == conn->snd_max) {
+        conn->rtt_timing = true;
+        conn->rtt_seq = seq;
+        conn->rtt_start = now;
+    }
+    conn->snd_nxt = seq + len + fin;
+    if (fin) conn->fin_sent = true;
+    conn->snd_max = seq_max(conn->snd_max, conn->snd_nxt);
+    tcp_persist_stop(conn);
+    tcp_arm_retransmit(conn, now);
+}
+
+/* The probe format, Linux's when nothing fits in the window
+ * (tcp_xmit_probe_skb, "probe0"): an ACK with SEQ = SND.UNA - 1 and no
+ * data. That sequence number is old, so any receiver finds the segment
+ * unacceptable and must answer with an ACK carrying its current window
+ * (RFC 9293 §3.10.7.4), and no byte goes beyond the window. RFC 1122
+ * §4.2.2.17 and BSD probe with one byte of new data instead, which a
+ * closed window drops and each probe sends again. The keepalive probe is
+ * the same segment (SND.UNA = SND.NXT then: Linux's SEQ = SND.NXT - 1). */
+void tcp_send_probe_ack(struct tcp_conn *conn, finack_time_t now)
+{
+    send_segment(conn, conn->snd_una - 1, TCP_FLAG_ACK, 0, 0, now);
+}
+
+/* A zero-window probe (Linux tcp_write_wakeup): if the window has room for
+ * some of what waits (it was too small to pass the SWS rules), send what
+ * fits, up to an MSS and ignoring Nagle and sender SWS avoidance, which
+ * would otherwise hold it forever; if it has none, the probe ACK. */
+void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now)
+{
+    uint32_t unsent = unsent_bytes(conn), room = window_room(conn);
+    bool fin_waits = conn->fin_queued && !conn->fin_sent;
+    if (!room || (!unsent && !fin_waits)) {
+        tcp_send_probe_ack(conn, now);
+        return;
+    }
+    uint32_t mss = tcp_effective_mss(conn);
+    uint32_t len = unsent < room ? unsent : room;
+    if (len > mss) len = mss;
+    send_new(conn, len, fin_waits && len == unsent && len < room, len > 0, now);
+}
+
+/* Resend the first segment after SND.UNA whatever the window says (Linux's
+ * tcp_retransmit_skb lets the head go beyond the window): after a timeout
+ * when the peer shrank its window below it, so that the retransmissions are
+ * the window probes. SND.NXT continues after it, as after any timeout. */
+void tcp_retransmit_head(struct tcp_conn *conn, finack_time_t now)
+{
+    uint32_t end = data_end(conn);
+    uint32_t data = seq_lt(conn->snd_una, end) ? end - conn->snd_una : 0;
+    uint32_t flight = conn->snd_max - conn->snd_una, mss = tcp_effective_mss(conn);
+    uint32_t len = data < flight ? data : flight;
+    if (len > mss) len = mss;
+    bool last = conn->snd_una + len == end;
+    bool fin = conn->fin_sent && last;
+    uint8_t flags = TCP_FLAG_ACK | (len && last ? TCP_FLAG_PSH : 0) | (fin ? TCP_FLAG_FIN : 0);
+    send_segment(conn, conn->snd_una, flags, 0, len, now);
+    conn->snd_nxt = conn->snd_una + len + fin;
+}
+
+/* Send what the windows allow: full segments, then a last partial one if
+ * Nagle (RFC 9293 §3.7.4) permits, then the FIN once all data is out. */
 void tcp_output(struct tcp_conn *conn, finack_time_t now)
 {
     if (!tcp_state_synchronized(conn->state) && conn->state != TCPS_SYN_RCVD) return;
@@ -195,22 +297,13 @@ void tcp_output(struct tcp_conn *conn, finack_time_t now)
         if (len && len < mss && !conn->nodelay && conn->snd_nxt != conn->snd_una &&
             !fin)
             break; /* Nagle: a small segment waits for outstanding data's ACK */
-        uint8_t flags = TCP_FLAG_ACK;
-        if (len == unsent && len) flags |= TCP_FLAG_PSH;
-        if (fin) flags |= TCP_FLAG_FIN;
-        uint32_t seq = conn->snd_nxt;
-        send_segment(conn, seq, flags, seq - conn->snd_una, len, now);
-        if (!conn->rtt_timing && conn->snd_nxt == conn->snd_max) {
-            conn->rtt_timing = true;
-            conn->rtt_seq = seq;
-            conn->rtt_start = now;
-        }
-        conn->snd_nxt = seq + len + fin;
-        if (fin) conn->fin_sent = true;
-        conn->snd_max = seq_max(conn->snd_max, conn->snd_nxt);
-        tcp_arm_retransmit(conn, now);
+        send_new(conn, len, fin, len == unsent && len, now);
         sent = true;
         if (fin) break;
     }
+    /* What the window held back and nothing in flight will bring an ACK
+     * for: the persist timer probes for the window (RFC 9293 §3.8.6.1). */
+    if (conn->state != TCPS_SYN_RCVD && conn->state != TCPS_TIME_WAIT)
+        tcp_check_probe_timer(conn, now);
     if (conn->ack_now && !sent) tcp_send_ack(conn, now);
 }

@@ -94,6 +94,10 @@ struct tcp_conn *tcp_conn_new(struct tcp_stack *tcp)
     conn->msl = TCP_DEFAULT_MSL;
     conn->snd_mss = TCP_DEFAULT_MSS;
     conn->ssthresh = UINT32_MAX;
+    conn->probes_tstamp = FINACK_TIME_NEVER;
+    conn->keepidle = TCP_KEEPIDLE_DEFAULT;
+    conn->keepintvl = TCP_KEEPINTVL_DEFAULT;
+    conn->keepcnt = TCP_KEEPCNT_DEFAULT;
     ring_init(&conn->snd_buf, TCP_DEFAULT_SNDBUF);
     ring_init(&conn->rcv_buf, TCP_DEFAULT_RCVBUF);
     tcp_timers_init(conn);

@@ -70,11 +70,21 @@ struct tcp_tuple {
 #define TCP_DEFAULT_RCVBUF 131072         /* Linux tcp_rmem[1] */
 #define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
 #define TCP_CHALLENGE_ACK_PER_SEC 1000    /* Linux tcp_challenge_ack_limit */
+#define TCP_ORPHAN_RETRIES 8              /* Linux tcp_orphan_retries() for a live orphan */
+#define TCP_TIMEOUT_MIN FINACK_MSEC(2)    /* Linux TCP_TIMEOUT_MIN (2 jiffies) */
+#define TCP_ZERO_WINDOW_RTX_LIMIT (2 * TCP_MAX_RTO) /* Linux tcp_rtx_probe0_timed_out() */
+#define TCP_KEEPIDLE_DEFAULT 7200         /* s, Linux tcp_keepalive_time */
+#define TCP_KEEPINTVL_DEFAULT 75          /* s, Linux tcp_keepalive_intvl */
+#define TCP_KEEPCNT_DEFAULT 9             /* Linux tcp_keepalive_probes */
+#define TCP_KEEPIDLE_MAX 32767            /* Linux MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL */
+#define TCP_KEEPCNT_MAX 127               /* Linux MAX_TCP_KEEPCNT */
 
 enum tcp_timer_kind {
-    TCP_TIMER_RETRANSMIT, /* SYN, SYN-ACK, data and FIN; also persist probes */
+    TCP_TIMER_RETRANSMIT, /* SYN, SYN-ACK, data and FIN */
+    TCP_TIMER_PERSIST,    /* zero-window probes; armed only while nothing is in flight */
     TCP_TIMER_DELACK,
     TCP_TIMER_LINGER,     /* TIME_WAIT's 2·MSL and FIN_WAIT_2's timeout */
+    TCP_TIMER_KEEPALIVE,  /* SO_KEEPALIVE; rescheduled lazily from rcv_tstamp */
     TCP_TIMER__COUNT
 };
 
@@ -130,7 +140,21 @@ struct tcp_conn {
     uint32_t rtt_seq;
     finack_time_t rtt_start;
     unsigned retransmits;     /* consecutive timeouts of the current segment */
+    finack_time_t retrans_stamp; /* when the retransmission clock started (TCP_USER_TIMEOUT) */
     finack_time_t msl;
+
+    /* Liveness: Linux's rcv_tstamp, icsk_probes_out, icsk_probes_tstamp
+     * and the persist timer's share of icsk_backoff. */
+    finack_time_t rcv_tstamp;    /* last acceptable ACK (the keepalive idle clock) */
+    finack_time_t probes_tstamp; /* first zero-window probe of this stall; NEVER if none */
+    uint8_t probes_out;          /* probes (zero-window or keepalive) not answered */
+    uint8_t persist_backoff;     /* doublings of the zero-window probe interval */
+
+    /* Options: SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT, TCP_USER_TIMEOUT. */
+    bool keepalive;
+    uint8_t keepcnt;
+    uint16_t keepidle, keepintvl; /* seconds */
+    finack_time_t user_timeout;   /* 0: off */
 
     /* Acknowledgment policy. */
     bool ack_now;
@@ -201,6 +225,11 @@ void tcp_send_rst(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now);
 uint32_t tcp_receive_window(struct tcp_conn *conn);
 uint32_t tcp_effective_mss(const struct tcp_conn *conn);
+bool tcp_has_unsent(const struct tcp_conn *conn);
+bool tcp_window_takes_next(const struct tcp_conn *conn);
+void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now);
+void tcp_send_probe_ack(struct tcp_conn *conn, finack_time_t now);
+void tcp_retransmit_head(struct tcp_conn *conn, finack_time_t now);
 
 /* Input (tcp/input.c). */
 enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_header *ip,
@@ -214,6 +243,12 @@ void tcp_timers_cancel_all(struct tcp_conn *conn);
 void tcp_rtt_sample(struct tcp_conn *conn, finack_time_t rtt);
 void tcp_arm_retransmit(struct tcp_conn *conn, finack_time_t now);
 void tcp_enter_time_wait(struct tcp_conn *conn, finack_time_t now);
+void tcp_check_probe_timer(struct tcp_conn *conn, finack_time_t now);
+void tcp_ack_probe(struct tcp_conn *conn, finack_time_t now);
+void tcp_persist_stop(struct tcp_conn *conn);
+void tcp_set_keepalive(struct tcp_conn *conn, bool on, finack_time_t now);
+void tcp_set_keepidle(struct tcp_conn *conn, unsigned seconds, finack_time_t now);
+void tcp_keepalive_start(struct tcp_conn *conn, finack_time_t now);
 
 void tcp_listener_close(struct tcp_conn *lst, finack_time_t now);
 struct tcp_conn *tcp_accept_next(struct tcp_conn *lst);
