@@ -328,6 +328,8 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
         }
         return (ssize_t)n;
     }
+    /* EOF before any pending error, as Linux's tcp_recvmsg (SOCK_DONE). */
+    if (conn->fin_rcvd) return 0;
     int err = take_error(s);
     if (err) return -err;
     if (s->shut_rd || tcp_state_received_fin(conn->state)) return 0;

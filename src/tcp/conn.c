@@ -74,7 +74,8 @@ void tcp_conn_close(struct tcp_conn *conn, int err)
 }
 
 /* A listener going away resets what it had accepted but nobody took, and
- * forgets its half-open children. */
+ * forgets its half-open children without a word (as Linux drops request
+ * socks; a late ACK from one then meets no connection and gets a RST). */
 void tcp_listener_close(struct tcp_conn *lst, finack_time_t now)
 {
     while (lst->accept_head) {
@@ -93,10 +94,7 @@ void tcp_listener_close(struct tcp_conn *lst, finack_time_t now)
         struct tcp_conn *c = tcp->buckets[i];
         while (c) {
             struct tcp_conn *next = c->hash_next;
-            if (c->listener == lst) {
-                tcp_send_rst(c, now);
-                tcp_conn_close(c, 0);
-            }
+            if (c->listener == lst) tcp_conn_close(c, 0);
             c = next;
         }
     }

@@ -214,6 +214,11 @@ static enum finack_drop_reason rst_input(struct tcp_conn *conn, struct arrival *
     case TCPS_LAST_ACK:
         tcp_conn_close(conn, 0);
         return FINACK_DROP_NONE;
+    case TCPS_CLOSE_WAIT:
+        /* As Linux's tcp_reset(): the peer had finished sending, so reads
+         * still end in EOF and only a write learns of the reset (EPIPE). */
+        tcp_conn_close(conn, EPIPE);
+        return FINACK_DROP_NONE;
     default:
         tcp_conn_close(conn, ECONNRESET);
         return FINACK_DROP_NONE;
@@ -374,6 +379,7 @@ static void fin_input(struct tcp_conn *conn, struct arrival *a)
     const struct tcp_segment *seg = &a->seg;
     if (!(seg->flags & TCP_FLAG_FIN) || seg->seq + seg->payload_len != conn->rcv_nxt) return;
     conn->rcv_nxt++;
+    conn->fin_rcvd = true;
     conn->ack_now = true;
     switch (conn->state) {
     case TCPS_SYN_RCVD:
@@ -409,6 +415,13 @@ static bool simultaneous_open_syn_ack(const struct tcp_conn *conn, const struct 
            seg->seq + 1 == conn->rcv_nxt && seg->ack == conn->snd_nxt;
 }
 
+static bool data_after_close(const struct tcp_conn *conn, const struct tcp_segment *seg)
+{
+    return conn->rcv_shutdown && seg->payload_len &&
+           (conn->state == TCPS_FIN_WAIT_1 || conn->state == TCPS_FIN_WAIT_2) &&
+           seq_gt(seg->seq + (uint32_t)seg->payload_len, conn->rcv_nxt);
+}
+
 static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct finack_stack *stack = conn->tcp->stack;
@@ -434,6 +447,14 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
         conn->ts_recent = seg->opt.ts_val; /* RFC 7323 §4.3 */
     enum finack_drop_reason r = FINACK_DROP_NONE;
     if (!ack_input(conn, a, &r)) return r;
+    if (data_after_close(conn, seg)) {
+        /* RFC 9293 §3.6.1 / RFC 1122 4.2.2.13: new data after the
+         * application closed its receiving side is lost; say so with a RST
+         * (SEQ = SEG.ACK), as Linux does in FIN_WAIT_1/2. */
+        tcp_send_rst_for(stack, a->ip, seg, a->now);
+        tcp_conn_close(conn, ECONNRESET);
+        return stack_drop(stack, FINACK_DROP_TCP_DATA_AFTER_CLOSE);
+    }
     text_input(conn, a);
     fin_input(conn, a);
     tcp_output(conn, a->now);

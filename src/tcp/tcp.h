@@ -126,6 +126,7 @@ struct tcp_conn {
     bool fin_queued;          /* the application closed its sending side */
     bool fin_sent;            /* our FIN has a sequence number (snd_max counts it) */
     bool rcv_shutdown;        /* the application will read no more */
+    bool fin_rcvd;            /* the peer's FIN arrived in order: reads end with EOF */
     bool passive;             /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
     bool nodelay;             /* TCP_NODELAY: Nagle off */
     bool in_table;            /* in the 4-tuple table (or the listener table) */

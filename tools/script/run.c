@@ -76,6 +76,7 @@ struct runner {
     bool have_local_isn;
     uint32_t local_isn, script_local_isn; /* live ISN, and the seq the script gave it */
     uint32_t remote_isn;
+    bool have_remote_isn;
     /* Timestamps: the script's TSval on each expected outbound line and the
      * stack's real one, so that an inbound TSecr can echo the real value. */
     struct { uint32_t script, live; } ts_map[64];
@@ -412,7 +413,12 @@ static void inject(struct runner *r, const struct script_packet *p)
             return;
         }
     }
-    if (syn) r->remote_isn = p->seq;
+    /* The script's first SYN fixes the remote ISN (packetdrill sets it
+     * only in the handshake); a later SYN is just a segment. */
+    if (syn && !r->have_remote_isn) {
+        r->remote_isn = p->seq;
+        r->have_remote_isn = true;
+    }
     uint32_t ack_base = syn ? r->local_isn - r->script_local_isn : r->local_isn;
     size_t opt_len = put_options(&mapped, ack_base, opts);
     if (opt_len > TCP_OPTIONS_MAX) {
