@@ -551,7 +551,11 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
     case TCP_NODELAY:
         return put_int(val, len, s->nodelay);
     case TCP_MAXSEG:
-        return put_int(val, len, s->conn && !s->listening ? s->conn->snd_mss : TCP_DEFAULT_MSS);
+        /* The payload a full segment carries (Linux's mss_cache): options
+         * such as timestamps come off the negotiated MSS. */
+        return put_int(val, len, s->conn && !s->listening && tcp_state_synchronized(s->conn->state)
+                                     ? (int)tcp_effective_mss(s->conn)
+                                     : TCP_DEFAULT_MSS);
     case TCP_KEEPIDLE:
         return put_int(val, len, s->keepidle ? s->keepidle : TCP_KEEPIDLE_DEFAULT);
     case TCP_KEEPINTVL:
@@ -596,6 +600,9 @@ int finack_socket_events(struct finack_stack *stack, int fd)
     if (tcp_state_received_fin(conn->state) || s->shut_rd) ev |= POLLIN | POLLRDHUP;
     bool can_write = conn->state == TCPS_ESTABLISHED || conn->state == TCPS_CLOSE_WAIT;
     if (can_write && !s->shut_wr && ring_free(&conn->snd_buf) > 0) ev |= POLLOUT;
+    /* After SHUT_WR a write cannot block (it fails with EPIPE): writable,
+     * as Linux's tcp_poll says, so a writer in poll() wakes. */
+    if (s->shut_wr) ev |= POLLOUT;
     if (conn->state == TCPS_CLOSED) ev |= POLLIN | POLLHUP | POLLOUT;
     if (s->shut_wr && (s->shut_rd || tcp_state_received_fin(conn->state))) ev |= POLLHUP;
     return ev;

@@ -48,6 +48,7 @@ struct fd_entry {
     bool open;
     int handle;           /* finack socket handle */
     bool nonblock;
+    bool bound;           /* bind() gave it port 8080 */
 };
 
 struct pending_call {
@@ -314,6 +315,35 @@ static bool parse_captured(struct runner *r, const struct captured *c, struct ac
 
 static void try_pending(struct runner *r);
 
+/* A blocking poll() times out on the virtual clock even when the stack has
+ * nothing to do then: its deadline is an event of its own. */
+static finack_time_t pending_deadline(const struct runner *r)
+{
+    const struct pending_call *p = &r->pending;
+    if (!p->active || strcmp(p->ev->call.name, "poll") != 0 || p->ev->call.arg_count < 3)
+        return FINACK_TIME_NEVER;
+    const struct script_expr *t = p->ev->call.args[2];
+    if (t->kind != SCRIPT_EXPR_INT || t->value <= 0) return FINACK_TIME_NEVER;
+    return p->start + (finack_time_t)t->value * 1000;
+}
+
+/* The next thing to happen: a simulator event or the pending call's
+ * deadline. Runs it if it is due by t; false if nothing is. */
+static bool step_until(struct runner *r, finack_time_t t)
+{
+    finack_time_t next = finack_sim_next_event(r->sim);
+    finack_time_t deadline = pending_deadline(r);
+    if (deadline < next && deadline <= t) {
+        if (finack_sim_now(r->sim) < deadline) finack_sim_run_until(r->sim, deadline);
+        try_pending(r);
+        return true;
+    }
+    if (next == FINACK_TIME_NEVER || next > t) return false;
+    finack_sim_step(r->sim);
+    try_pending(r);
+    return true;
+}
+
 /* Run the simulator up to and including time t, retrying the pending call
  * after every event. With stop_on_packet, return as soon as the stack has
  * sent something (the clock is then at its send time). */
@@ -322,10 +352,7 @@ static void advance(struct runner *r, finack_time_t t, bool stop_on_packet)
     for (;;) {
         if (r->failed) return;
         if (stop_on_packet && r->q_count) return;
-        finack_time_t next = finack_sim_next_event(r->sim);
-        if (next == FINACK_TIME_NEVER || next > t) break;
-        finack_sim_step(r->sim);
-        try_pending(r);
+        if (!step_until(r, t)) break;
     }
     if (finack_sim_now(r->sim) < t) {
         finack_sim_run_until(r->sim, t);
@@ -784,6 +811,7 @@ static int64_t do_call(struct runner *r, const struct script_event *ev, struct p
                                   .sin_addr.s_addr = htonl(LOCAL_IP)};
         int rc = finack_bind(st, fe->handle, (struct sockaddr *)&sin, sizeof sin);
         if (rc == 0) {
+            fe->bound = true;
             r->local_port = SCRIPT_PORT;
             r->local_port_known = true;
         }
@@ -810,6 +838,7 @@ static int64_t do_call(struct runner *r, const struct script_event *ev, struct p
             return err ? -err : 0;
         }
         r->remote_port = SCRIPT_PORT;
+        r->local_port_known = fe->bound; /* else learned from the SYN */
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(SCRIPT_PORT),
                                   .sin_addr.s_addr = htonl(REMOTE_IP)};
         int rc = finack_connect(st, fe->handle, (struct sockaddr *)&sin, sizeof sin);
@@ -862,7 +891,15 @@ static int64_t do_call(struct runner *r, const struct script_event *ev, struct p
             *ok = false;
             return 0;
         }
-        if (name[0] == 's') return finack_setsockopt(st, fe->handle, level, opt, &v.u, v.len);
+        /* The length as the script gives it: a short one must fail. */
+        const struct script_expr *len_arg = arg(c, 4);
+        socklen_t len = v.len;
+        if (len_arg && len_arg->kind != SCRIPT_EXPR_ELLIPSIS) {
+            bool len_ok = true;
+            int64_t l = expr_int(r, len_arg, &len_ok);
+            if (len_ok && l >= 0 && l <= (int64_t)sizeof v.u) len = (socklen_t)l;
+        }
+        if (name[0] == 's') return finack_setsockopt(st, fe->handle, level, opt, &v.u, len);
         struct sockopt_value got = {.len = sizeof got.u};
         int rc = finack_getsockopt(st, fe->handle, level, opt, &got.u, &got.len);
         if (rc < 0) return rc;
@@ -1001,11 +1038,7 @@ static void finish_pending(struct runner *r)
     if (!p->active) return;
     finack_time_t limit = p->start + call_duration(p->ev) +
                           r->tol;
-    while (p->active && !r->failed) {
-        finack_time_t next = finack_sim_next_event(r->sim);
-        if (next == FINACK_TIME_NEVER || next > limit) break;
-        finack_sim_step(r->sim);
-        try_pending(r);
+    while (p->active && !r->failed && step_until(r, limit)) {
     }
     if (p->active && !r->failed) {
         char t[32];
@@ -1016,7 +1049,11 @@ static void finish_pending(struct runner *r)
 
 static void run_syscall(struct runner *r, const struct script_event *ev, finack_time_t at)
 {
-    if (r->pending.active) finish_pending(r);
+    if (r->pending.active) {
+        /* One call at a time: this one starts when the blocked one ends. */
+        finish_pending(r);
+        if (finack_sim_now(r->sim) > at) at = finack_sim_now(r->sim);
+    }
     if (r->failed) return;
     advance(r, at, false);
     if (r->failed) return;
