@@ -17,6 +17,7 @@
 
 struct tcp_stack;
 struct tcp_conn;
+struct tcp_state_change;
 
 struct stack_iface {
     struct finack_link *link;
@@ -42,7 +43,7 @@ struct finack_stack {
     struct tcp_stack *tcp;
     struct socket_table sockets;
     /* Observers (traces, tests): every TCP state change. */
-    void (*on_state_change)(void *ctx, const struct tcp_conn *conn, int from, int to);
+    void (*on_state_change)(void *ctx, const struct tcp_state_change *change);
     void *on_state_change_ctx;
 
     finack_state_fn on_state_event;

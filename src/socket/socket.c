@@ -16,6 +16,8 @@
 #define MIN_SNDBUF 4608  /* Linux SOCK_MIN_SNDBUF */
 #define MIN_RCVBUF 2304  /* Linux SOCK_MIN_RCVBUF */
 #define MAX_BUF (64u << 20)
+#define TCP_MIN_MSS_LINUX 88   /* Linux TCP_MIN_MSS: the smallest TCP_MAXSEG */
+#define TCP_MAX_USER_MSS 32767 /* Linux MAX_TCP_WINDOW: the largest TCP_MAXSEG */
 
 void socket_table_free(struct finack_stack *stack)
 {
@@ -34,6 +36,15 @@ static struct finack_sock *sock_get(struct finack_stack *stack, int fd)
 {
     if (!stack || fd < 0 || fd >= stack->sockets.count) return NULL;
     struct finack_sock *s = &stack->sockets.socks[fd];
+    return s->in_use ? s : NULL;
+}
+
+const struct finack_sock *socket_for_open(const struct finack_stack *stack,
+                                          const struct tcp_conn *conn)
+{
+    int fd = conn->listener ? conn->listener->socket : conn->socket;
+    if (fd < 0 || fd >= stack->sockets.count) return NULL;
+    const struct finack_sock *s = &stack->sockets.socks[fd];
     return s->in_use ? s : NULL;
 }
 
@@ -202,8 +213,17 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     n->connected_once = true;
     n->laddr = conn->tuple.laddr;
     n->lport = conn->tuple.lport;
+    /* The new socket starts with the listener's options, as Linux's child
+     * is a copy of the listener (sk_clone_lock). */
+    n->reuseaddr = s->reuseaddr;
     n->nodelay = s->nodelay;
-    /* The connection carries what the listener had when it was made. */
+    n->linger_on = s->linger_on;
+    n->linger_seconds = s->linger_seconds;
+    n->user_mss = s->user_mss;
+    /* The connection carries what the listener had when it was made: its
+     * buffers were sized then, and are what SO_SNDBUF/SO_RCVBUF report. */
+    n->sndbuf = s->sndbuf ? (uint32_t)conn->snd_buf.cap : 0;
+    n->rcvbuf = s->rcvbuf ? (uint32_t)conn->rcv_buf.cap : 0;
     n->keepalive = conn->keepalive;
     n->keepidle = conn->keepidle;
     n->keepintvl = conn->keepintvl;
@@ -213,6 +233,18 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     conn->socket = nfd;
     write_sockaddr(addr, len, conn->tuple.raddr, conn->tuple.rport);
     return nfd;
+}
+
+/* A pending error is reported once (SO_ERROR semantics). */
+static int take_error(struct finack_sock *s)
+{
+    if (s->conn && s->conn->error) {
+        s->error = s->conn->error;
+        s->conn->error = 0;
+    }
+    int err = s->error;
+    s->error = 0;
+    return err;
 }
 
 int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *addr,
@@ -226,9 +258,19 @@ int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *ad
     if (err) return err;
     if (s->listening) return -EISCONN;
     if (s->conn) {
+        /* Linux's __inet_stream_connect: while the handshake runs EALREADY;
+         * the first call after it ends says how (0, or the error), and
+         * moves the socket to connected (SS_CONNECTED): later calls fail
+         * with EISCONN. A connection that ended is not reopened (Linux
+         * would disconnect a failed attempt and let connect() try again). */
+        if (!s->connecting) return -EISCONN;
         if (s->conn->state == TCPS_SYN_SENT || s->conn->state == TCPS_SYN_RCVD) return -EALREADY;
-        if (s->conn->state != TCPS_CLOSED) return -EISCONN;
-        return -EISCONN; /* a connection that ended cannot be reused, as on Linux after close */
+        s->connecting = false;
+        if (s->conn->state == TCPS_CLOSED) {
+            err = take_error(s);
+            return err ? -err : -ECONNABORTED;
+        }
+        return 0;
     }
     if (port == 0 || ip == 0) return -ECONNREFUSED;
     uint32_t src = s->laddr ? s->laddr : ip_source_for(stack, ip);
@@ -250,21 +292,29 @@ int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *ad
     tcp_table_insert(conn);
     s->conn = conn;
     s->connected_once = true;
+    s->connecting = true;
     tcp_set_state(conn, TCPS_SYN_SENT);
     tcp_send_syn(conn, stack->now);
     return -EINPROGRESS;
 }
 
-/* A pending error is reported once (SO_ERROR semantics). */
-static int take_error(struct finack_sock *s)
+/* Size the rings as SO_SNDBUF and SO_RCVBUF ask, whenever they are set
+ * (Linux reads sk_sndbuf and sk_rcvbuf at every use), keeping what they
+ * hold: a ring never shrinks below its bytes, nor the receive ring below
+ * the window already offered (RFC 9293 §3.8.6.2.2 MUST NOT shrink it). A
+ * shrink the bytes held do not allow yet goes as far as it can, and later
+ * send() and recv() calls take it further. Out of memory leaves a ring as
+ * it was, to be tried again then. */
+static void fit_buffers(struct finack_sock *s)
 {
-    if (s->conn && s->conn->error) {
-        s->error = s->conn->error;
-        s->conn->error = 0;
+    struct tcp_conn *conn = s->conn;
+    if (!conn) return;
+    if (s->sndbuf && conn->snd_buf.cap != s->sndbuf) (void)ring_resize(&conn->snd_buf, s->sndbuf);
+    if (s->rcvbuf && conn->rcv_buf.cap != s->rcvbuf) {
+        uint32_t offered = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
+        size_t floor = conn->rcv_buf.len + offered;
+        (void)ring_resize(&conn->rcv_buf, s->rcvbuf > floor ? s->rcvbuf : floor);
     }
-    int err = s->error;
-    s->error = 0;
-    return err;
 }
 
 ssize_t finack_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags)
@@ -291,6 +341,7 @@ ssize_t finack_send(struct finack_stack *stack, int fd, const void *buf, size_t 
         return -EPIPE;
     }
     if (!len) return 0;
+    fit_buffers(s);
     if (ring_reserve(&conn->snd_buf)) return -ENOMEM;
     size_t taken = ring_write(&conn->snd_buf, buf, len);
     if (!taken) return -EAGAIN;
@@ -324,6 +375,7 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
             ring_peek(&conn->rcv_buf, 0, buf, n);
         } else {
             n = ring_read(&conn->rcv_buf, buf, len);
+            fit_buffers(s);
             maybe_window_update(conn, stack->now);
         }
         return (ssize_t)n;
@@ -402,6 +454,7 @@ static void close_connection(struct finack_stack *stack, struct finack_sock *s)
     send_fin(conn, now);
     if (conn->state == TCPS_FIN_WAIT_2)
         tcp_timer_arm(conn, TCP_TIMER_LINGER, now + TCP_FIN_TIMEOUT);
+    if (conn->state == TCPS_TIME_WAIT) tcp_tw_compact(conn); /* no socket holds it now */
 }
 
 int finack_close(struct finack_stack *stack, int fd)
@@ -459,11 +512,12 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
             return 0;
         case SO_SNDBUF:
             s->sndbuf = clamp_buf(v, MIN_SNDBUF);
-            if (s->conn && !s->conn->snd_buf.buf) s->conn->snd_buf.cap = s->sndbuf;
+            fit_buffers(s);
+            if (s->conn && !s->listening) tcp_notify(s->conn); /* room to write may have opened */
             return 0;
         case SO_RCVBUF:
             s->rcvbuf = clamp_buf(v, MIN_RCVBUF);
-            if (s->conn && !s->conn->rcv_buf.buf) s->conn->rcv_buf.cap = s->rcvbuf;
+            fit_buffers(s);
             return 0;
         case SO_KEEPALIVE:
             s->keepalive = v != 0;
@@ -502,6 +556,13 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
         if (v < 0) return -EINVAL;
         s->user_timeout = v;
         if (s->conn) s->conn->user_timeout = FINACK_MSEC(v);
+        return 0;
+    case TCP_MAXSEG:
+        /* Linux's user_mss: 0 for none, else TCP_MIN_MSS..MAX_TCP_WINDOW.
+         * Connections opened afterwards (a listener's children too)
+         * announce and send with no larger MSS (tcp_open_init). */
+        if (v && (v < TCP_MIN_MSS_LINUX || v > TCP_MAX_USER_MSS)) return -EINVAL;
+        s->user_mss = (uint16_t)v;
         return 0;
     default:
         return -ENOPROTOOPT;
@@ -552,10 +613,11 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
         return put_int(val, len, s->nodelay);
     case TCP_MAXSEG:
         /* The payload a full segment carries (Linux's mss_cache): options
-         * such as timestamps come off the negotiated MSS. */
-        return put_int(val, len, s->conn && !s->listening && tcp_state_synchronized(s->conn->state)
-                                     ? (int)tcp_effective_mss(s->conn)
-                                     : TCP_DEFAULT_MSS);
+         * such as timestamps come off the negotiated MSS. Before that (and
+         * on a listener) the TCP_MAXSEG set, as Linux, else 536. */
+        if (s->conn && !s->listening && tcp_state_synchronized(s->conn->state))
+            return put_int(val, len, (int)tcp_effective_mss(s->conn));
+        return put_int(val, len, s->user_mss ? s->user_mss : TCP_DEFAULT_MSS);
     case TCP_KEEPIDLE:
         return put_int(val, len, s->keepidle ? s->keepidle : TCP_KEEPIDLE_DEFAULT);
     case TCP_KEEPINTVL:
@@ -599,7 +661,11 @@ int finack_socket_events(struct finack_stack *stack, int fd)
     if (conn->rcv_buf.len) ev |= POLLIN;
     if (tcp_state_received_fin(conn->state) || s->shut_rd) ev |= POLLIN | POLLRDHUP;
     bool can_write = conn->state == TCPS_ESTABLISHED || conn->state == TCPS_CLOSE_WAIT;
-    if (can_write && !s->shut_wr && ring_free(&conn->snd_buf) > 0) ev |= POLLOUT;
+    /* Room below SO_SNDBUF: a ring still larger than a lowered SO_SNDBUF
+     * (it held more bytes) shrinks at the next send(). */
+    size_t sndbuf = conn->snd_buf.cap;
+    if (s->sndbuf && s->sndbuf < sndbuf) sndbuf = s->sndbuf;
+    if (can_write && !s->shut_wr && conn->snd_buf.len < sndbuf) ev |= POLLOUT;
     /* After SHUT_WR a write cannot block (it fails with EPIPE): writable,
      * as Linux's tcp_poll says, so a writer in poll() wakes. */
     if (s->shut_wr) ev |= POLLOUT;

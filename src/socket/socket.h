@@ -13,13 +13,16 @@ struct finack_stack;
 struct finack_sock {
     bool in_use;
     bool bound, listening, connected_once;
+    bool connecting;              /* connect() began and has not yet said how it ended
+                                   * (Linux's SS_CONNECTING) */
     bool reuseaddr, nodelay, linger_on, shut_wr, shut_rd;
     int linger_seconds;
-    uint32_t sndbuf, rcvbuf;      /* 0 = default */
+    uint32_t sndbuf, rcvbuf;      /* 0 = default; set = locked (SOCK_RCVBUF_LOCK) */
     bool keepalive;               /* SO_KEEPALIVE */
     uint16_t keepidle, keepintvl; /* TCP_KEEPIDLE, TCP_KEEPINTVL in seconds; 0 = default */
     uint8_t keepcnt;              /* TCP_KEEPCNT; 0 = default */
     int user_timeout;             /* TCP_USER_TIMEOUT in ms; 0 = off */
+    uint16_t user_mss;            /* TCP_MAXSEG; 0 = none (Linux's user_mss) */
     uint32_t laddr;
     uint16_t lport;
     struct tcp_conn *conn;        /* connection or listener; NULL before connect/listen */
@@ -32,5 +35,10 @@ struct socket_table {
 };
 
 void socket_table_free(struct finack_stack *stack);
+/* The socket whose options a connection opens with: its own, or for a
+ * listener's child the listener's (Linux's children start as copies of the
+ * listener, sk_clone_lock). NULL if there is none. */
+const struct finack_sock *socket_for_open(const struct finack_stack *stack,
+                                          const struct tcp_conn *conn);
 
 #endif

@@ -11,21 +11,25 @@ void tcp_notify(struct tcp_conn *conn)
     if (conn->tcp->notify) conn->tcp->notify(conn->tcp->notify_ctx, conn);
 }
 
+void tcp_report_state(struct finack_stack *stack, const struct tcp_state_change *ch)
+{
+    if (stack->on_state_change) stack->on_state_change(stack->on_state_change_ctx, ch);
+    if (stack->on_state_event) {
+        struct finack_state_event ev = {
+            .t = stack->now, .laddr = ch->tuple.laddr, .raddr = ch->tuple.raddr,
+            .lport = ch->tuple.lport, .rport = ch->tuple.rport,
+            .from = tcp_state_name(ch->from), .to = tcp_state_name(ch->to)};
+        stack->on_state_event(stack->on_state_event_ctx, &ev);
+    }
+}
+
 void tcp_set_state(struct tcp_conn *conn, enum tcp_state state)
 {
     if (conn->state == state) return;
-    enum tcp_state old = conn->state;
+    struct tcp_state_change ch = {.tuple = conn->tuple, .iss = conn->iss, .irs = conn->irs,
+                                  .error = conn->error, .from = conn->state, .to = state};
     conn->state = state;
-    struct finack_stack *stack = conn->tcp->stack;
-    if (stack->on_state_change)
-        stack->on_state_change(stack->on_state_change_ctx, conn, old, state);
-    if (stack->on_state_event) {
-        struct finack_state_event ev = {
-            .t = stack->now, .laddr = conn->tuple.laddr, .raddr = conn->tuple.raddr,
-            .lport = conn->tuple.lport, .rport = conn->tuple.rport,
-            .from = tcp_state_name(old), .to = tcp_state_name(state)};
-        stack->on_state_event(stack->on_state_event_ctx, &ev);
-    }
+    tcp_report_state(conn->tcp->stack, &ch);
     tcp_notify(conn);
 }
 
@@ -111,11 +115,14 @@ struct tcp_conn *tcp_accept_next(struct tcp_conn *lst)
     return conn;
 }
 
-/* Our window scale: large enough that the buffer's growth limit (Linux's
- * tcp_rmem[2], 6 MiB, or a larger SO_RCVBUF) fits, as Linux chooses it. */
-static uint8_t choose_wscale(size_t rcvbuf)
+/* Our window scale, as Linux's tcp_select_initial_window chooses it: large
+ * enough that the buffer's growth limit (tcp_rmem[2], 6 MiB) fits. A buffer
+ * the application sized with SO_RCVBUF never grows (Linux clamps
+ * window_clamp to it, SOCK_RCVBUF_LOCK): the smallest scale that covers that
+ * buffer, 0 up to 64 KiB. */
+static uint8_t choose_wscale(size_t rcvbuf, bool locked)
 {
-    size_t want = rcvbuf > (6u << 20) ? rcvbuf : (6u << 20);
+    size_t want = locked || rcvbuf > (6u << 20) ? rcvbuf : (6u << 20);
     uint8_t ws = 0;
     while (ws < 14 && ((size_t)65535 << ws) < want) ws++;
     return ws;
@@ -129,12 +136,17 @@ uint16_t tcp_route_mss(const struct finack_stack *stack, uint32_t dst)
 
 /* What both opens set before the first SYN or SYN-ACK: our MSS and window
  * scale, the TSval base, the ISS (RFC 6528), and RTT timing of the SYN. The
- * tuple and buffer sizes must already be set. */
+ * tuple, buffer sizes and socket (or listener) must already be set. The
+ * socket's SO_RCVBUF and TCP_MAXSEG count here: the MSS we announce is the
+ * route's lowered to TCP_MAXSEG (Linux's user_mss, RFC 9293 §3.7.1), and
+ * take_syn_options() sends with no more than that. */
 void tcp_open_init(struct tcp_conn *conn, finack_time_t now)
 {
     struct finack_stack *stack = conn->tcp->stack;
-    conn->rcv_wscale = choose_wscale(conn->rcv_buf.cap);
+    const struct finack_sock *s = socket_for_open(stack, conn);
+    conn->rcv_wscale = choose_wscale(conn->rcv_buf.cap, s && s->rcvbuf);
     conn->rcv_mss = tcp_route_mss(stack, conn->tuple.raddr);
+    if (s && s->user_mss && s->user_mss < conn->rcv_mss) conn->rcv_mss = s->user_mss;
     conn->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ conn->tuple.lport ^ conn->tuple.rport;
     conn->iss = tcp_isn(stack, &conn->tuple, now);
     conn->snd_una = conn->snd_nxt = conn->snd_max = conn->iss;

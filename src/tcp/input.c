@@ -31,7 +31,7 @@ static void take_syn_options(struct tcp_conn *conn, const struct tcp_segment *se
                              bool offered_ts)
 {
     uint16_t peer_mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
-    uint16_t route_mss = tcp_route_mss(conn->tcp->stack, conn->tuple.raddr);
+    uint16_t route_mss = conn->rcv_mss; /* the route's, lowered by TCP_MAXSEG (tcp_open_init) */
     conn->snd_mss = peer_mss < route_mss ? peer_mss : route_mss;
     if (conn->snd_mss < 64) conn->snd_mss = 64; /* Linux's floor, against tiny-MSS abuse */
     conn->wscale_ok = offered_ws && seg->opt.has_wscale;
@@ -422,6 +422,8 @@ static bool data_after_close(const struct tcp_conn *conn, const struct tcp_segme
            seq_gt(seg->seq + (uint32_t)seg->payload_len, conn->rcv_nxt);
 }
 
+static enum finack_drop_reason established_input(struct tcp_conn *conn, struct arrival *a);
+
 static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct finack_stack *stack = conn->tcp->stack;
@@ -447,6 +449,14 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
         conn->ts_recent = seg->opt.ts_val; /* RFC 7323 §4.3 */
     enum finack_drop_reason r = FINACK_DROP_NONE;
     if (!ack_input(conn, a, &r)) return r;
+    return established_input(conn, a);
+}
+
+/* Past the ACK check: text, FIN, then whatever there is to send. */
+static enum finack_drop_reason established_input(struct tcp_conn *conn, struct arrival *a)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    struct tcp_segment *seg = &a->seg;
     if (data_after_close(conn, seg)) {
         /* RFC 9293 §3.6.1 / RFC 1122 4.2.2.13: new data after the
          * application closed its receiving side is lost; say so with a RST
@@ -458,6 +468,8 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
     text_input(conn, a);
     fin_input(conn, a);
     tcp_output(conn, a->now);
+    /* Orphaned and in TIME_WAIT now: only the small record stays. */
+    if (conn->state == TCPS_TIME_WAIT && conn->socket < 0) tcp_tw_compact(conn);
     return FINACK_DROP_NONE;
 }
 
@@ -465,8 +477,13 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
  * may start a new incarnation of the 4-tuple. */
 static bool time_wait_reusable(const struct tcp_conn *conn, const struct tcp_segment *seg)
 {
-    return conn->state == TCPS_TIME_WAIT && (seg->flags & TCP_FLAG_SYN) &&
-           !(seg->flags & (TCP_FLAG_ACK | TCP_FLAG_RST)) && seq_gt(seg->seq, conn->rcv_nxt);
+    if (conn->state != TCPS_TIME_WAIT || !(seg->flags & TCP_FLAG_SYN) ||
+        (seg->flags & (TCP_FLAG_ACK | TCP_FLAG_RST)))
+        return false;
+    if (seq_gt(seg->seq, conn->rcv_nxt)) return true;
+    /* Or a newer timestamp (RFC 6191 §2, Linux's tcp_timewait_state_process). */
+    return conn->ts_ok && seg->opt.has_timestamp &&
+           (int32_t)(conn->ts_recent - seg->opt.ts_val) < 0;
 }
 
 enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_header *ip,
@@ -484,6 +501,11 @@ enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_
     if (conn && lst && time_wait_reusable(conn, &a.seg)) {
         tcp_conn_close(conn, 0);
         conn = NULL;
+    }
+    if (!conn) {
+        struct tcp_timewait *tw = tcp_tw_lookup(stack->tcp, &tuple);
+        if (tw && lst && tcp_tw_reusable(tw, &a.seg)) tcp_tw_close(tw); /* a new incarnation */
+        else if (tw) return tcp_tw_input(tw, &a.seg, now);
     }
     if (conn && conn->state == TCPS_SYN_SENT) return syn_sent_input(conn, &a);
     if (conn) return synchronized_input(conn, &a);

@@ -117,16 +117,20 @@ void tcp_send_rst(struct tcp_conn *conn, finack_time_t now)
 }
 
 /* RFC 5961 §3.2/§4.2, rate-limited as Linux's tcp_challenge_ack_limit. */
-void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now)
+bool tcp_challenge_ack_allowed(struct tcp_stack *tcp, finack_time_t now)
 {
-    struct tcp_stack *tcp = conn->tcp;
     if (now - tcp->challenge_refill >= FINACK_SEC(1)) {
         tcp->challenge_refill = now;
         tcp->challenge_tokens = TCP_CHALLENGE_ACK_PER_SEC;
     }
-    if (!tcp->challenge_tokens) return;
+    if (!tcp->challenge_tokens) return false;
     tcp->challenge_tokens--;
-    tcp_send_ack(conn, now);
+    return true;
+}
+
+void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now)
+{
+    if (tcp_challenge_ack_allowed(conn->tcp, now)) tcp_send_ack(conn, now);
 }
 
 /* A RST answering a segment that has no connection (RFC 9293 §3.10.7.1):

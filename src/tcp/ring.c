@@ -24,6 +24,24 @@ void ring_free_memory(struct ring *r)
     r->head = r->len = 0;
 }
 
+int ring_resize(struct ring *r, size_t cap)
+{
+    if (cap < r->len) cap = r->len;
+    if (cap == r->cap) return 0;
+    if (!r->buf) {
+        r->cap = cap; /* allocated at that size on first use */
+        return 0;
+    }
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf) return -ENOMEM;
+    if (r->len) ring_peek(r, 0, buf, r->len);
+    free(r->buf);
+    r->buf = buf;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
 size_t ring_write(struct ring *r, const void *data, size_t len)
 {
     if (len > ring_free(r)) len = ring_free(r);

@@ -20,6 +20,9 @@ void ring_init(struct ring *r, size_t cap);
 /* Allocate the memory if not yet done; 0 or -ENOMEM. */
 int ring_reserve(struct ring *r);
 void ring_free_memory(struct ring *r);
+/* Change the capacity, keeping the bytes held: never below them (the
+ * capacity becomes len then). 0, or -ENOMEM with the ring unchanged. */
+int ring_resize(struct ring *r, size_t cap);
 /* Append up to len bytes; returns how many were taken. */
 size_t ring_write(struct ring *r, const void *data, size_t len);
 /* Copy len bytes starting offset bytes after the head, without consuming. */

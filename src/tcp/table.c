@@ -77,6 +77,7 @@ void tcp_stack_free(struct finack_stack *stack)
             c = next;
         }
     }
+    tcp_tw_free_all(tcp);
     free(tcp->buckets);
     free(tcp->listen_buckets);
     free(tcp);
@@ -234,7 +235,7 @@ bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool
             return true;
         }
     }
-    return false;
+    return !reuse && tcp_tw_port_in_use(tcp, laddr, lport, addr_overlap);
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
@@ -246,21 +247,29 @@ uint32_t tcp_isn(const struct finack_stack *stack, const struct tcp_tuple *t, fi
     return f + (uint32_t)(now / 4);
 }
 
-/* RFC 6056 §3.3.3 (Algorithm 3): a per-destination offset from a keyed hash,
- * so ports are unpredictable to others yet spread out for one destination. */
+/* RFC 6056 §3.3.4 (Algorithm 4, double-hash, as Linux's
+ * __inet_hash_connect): a keyed per-destination offset, plus a perturbation
+ * per hash slot that moves past each port taken. Ports stay unpredictable
+ * to others, and successive connections to one destination walk the range
+ * instead of taking a just-freed port again — whose old incarnation may
+ * still be in TIME_WAIT at the peer, with a higher sequence number than
+ * our new ISN. */
 int tcp_ephemeral_port(struct tcp_stack *tcp, struct tcp_tuple *t)
 {
     static const uint32_t range = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
     uint32_t words[3] = {t->laddr, t->raddr, t->rport};
     uint64_t key[2] = {tcp->stack->secret[1], tcp->stack->secret[0]};
-    uint32_t offset = (uint32_t)siphash24(key, words, sizeof words);
+    uint64_t h = siphash24(key, words, sizeof words);
+    uint32_t offset = (uint32_t)h;
+    uint16_t *perturb = &tcp->port_perturb[(h >> 32) % TCP_PORT_PERTURB_SLOTS];
     for (uint32_t i = 0; i < range; i++) {
-        uint16_t port = (uint16_t)(EPHEMERAL_LOW + (offset + i) % range);
+        uint16_t port = (uint16_t)(EPHEMERAL_LOW + (offset + *perturb + i) % range);
         struct tcp_tuple probe = *t;
         probe.lport = port;
-        if (tcp_table_lookup(tcp, &probe)) continue;
+        if (tcp_table_lookup(tcp, &probe) || tcp_tw_lookup(tcp, &probe)) continue;
         if (tcp_listener_lookup(tcp, t->laddr, port)) continue;
         t->lport = port;
+        *perturb = (uint16_t)(*perturb + i + 1);
         return 0;
     }
     return -EADDRNOTAVAIL;

@@ -174,6 +174,32 @@ struct tcp_conn {
 };
 
 struct tcp_stats;
+#define TCP_PORT_PERTURB_SLOTS 256
+
+/* A state change as observers see it (traces, tests): also reported for a
+ * TIME_WAIT record, which has no TCB. */
+struct tcp_state_change {
+    struct tcp_tuple tuple;
+    uint32_t iss, irs;
+    int error;                /* what the socket will report (positive errno) */
+    enum tcp_state from, to;
+};
+void tcp_report_state(struct finack_stack *stack, const struct tcp_state_change *ch);
+
+/* TIME_WAIT without a socket, kept small (tcp/timewait.c). */
+struct tcp_timewait {
+    struct tcp_timewait *hash_next;
+    struct tcp_stack *tcp;
+    struct tcp_tuple tuple;
+    uint32_t iss, irs;
+    uint32_t snd_nxt, rcv_nxt;
+    uint32_t rcv_wnd;         /* the window last offered, bytes */
+    uint32_t ts_recent, ts_offset;
+    uint8_t rcv_wscale;
+    bool ts_ok;
+    finack_time_t msl;
+    struct timer timer;       /* 2·MSL */
+};
 
 /* Per-stack TCP state: the connection table and listeners. */
 struct tcp_stack {
@@ -183,6 +209,9 @@ struct tcp_stack {
     size_t conn_count;
     struct tcp_conn **listen_buckets; /* by local port */
     size_t listen_bucket_count;
+    struct tcp_timewait **tw_buckets; /* TIME_WAIT records by 4-tuple */
+    size_t tw_bucket_count, tw_count;
+    uint16_t port_perturb[TCP_PORT_PERTURB_SLOTS]; /* RFC 6056 Algorithm 4's table */
     uint32_t challenge_tokens;
     finack_time_t challenge_refill;
     /* Socket layer hook: called when a connection's readiness may have changed. */
@@ -224,6 +253,7 @@ void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
                       const struct tcp_segment *seg, finack_time_t now);
 void tcp_send_rst(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now);
+bool tcp_challenge_ack_allowed(struct tcp_stack *tcp, finack_time_t now);
 uint32_t tcp_receive_window(struct tcp_conn *conn);
 uint32_t tcp_effective_mss(const struct tcp_conn *conn);
 bool tcp_has_unsent(const struct tcp_conn *conn);
@@ -250,6 +280,19 @@ void tcp_persist_stop(struct tcp_conn *conn);
 void tcp_set_keepalive(struct tcp_conn *conn, bool on, finack_time_t now);
 void tcp_set_keepidle(struct tcp_conn *conn, unsigned seconds, finack_time_t now);
 void tcp_keepalive_start(struct tcp_conn *conn, finack_time_t now);
+
+/* TIME_WAIT records (tcp/timewait.c). tcp_tw_compact replaces an orphaned
+ * TIME_WAIT connection by a record and frees it (false: it stays a TCB). */
+bool tcp_tw_compact(struct tcp_conn *conn);
+struct tcp_timewait *tcp_tw_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple);
+enum finack_drop_reason tcp_tw_input(struct tcp_timewait *tw, const struct tcp_segment *seg,
+                                     finack_time_t now);
+bool tcp_tw_reusable(const struct tcp_timewait *tw, const struct tcp_segment *seg);
+void tcp_tw_close(struct tcp_timewait *tw); /* ends it: TIME_WAIT -> CLOSED */
+void tcp_tw_free(struct tcp_timewait *tw);
+void tcp_tw_free_all(struct tcp_stack *tcp);
+bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport,
+                        bool (*overlap)(uint32_t, uint32_t));
 
 void tcp_listener_close(struct tcp_conn *lst, finack_time_t now);
 struct tcp_conn *tcp_accept_next(struct tcp_conn *lst);

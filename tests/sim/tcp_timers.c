@@ -91,12 +91,14 @@ static void on_packet(void *ctx, const uint8_t *packet, size_t len, finack_time_
         finack_stack_input(e->stack, finack_sim_link_end(w->link, e->side), packet, len, now);
 }
 
-static void on_state(void *ctx, const struct tcp_conn *conn, int from, int to)
+static void on_state(void *ctx, const struct tcp_state_change *ch)
 {
+    const struct tcp_tuple *tuple = &ch->tuple;
+    int from = (int)ch->from, to = (int)ch->to;
     (void)from;
     struct end *e = ctx;
     struct world *w = e->w;
-    if (conn->tuple.rport == 0 || w->nstates == STATE_CAP) return; /* listeners */
+    if (tuple->rport == 0 || w->nstates == STATE_CAP) return; /* listeners */
     w->states[w->nstates++] =
         (struct state_rec){.t = finack_sim_now(w->sim), .side = e->side, .to = to};
 }
@@ -372,20 +374,22 @@ static void test_zero_window_probes_until_window_opens(void)
     struct tcp_conn *c = conn_of(stack_a(w), p.cfd);
     size_t sent = 0, got = 0;
     size_t z = fill_window(w, &p, &sent);
-    /* Five full segments; B's last ACK leaves 7·128 = 896 bytes, less than
-     * an MSS and than half the largest window: sender SWS avoidance holds
-     * the data, and with nothing in flight only the persist timer can
-     * move it. Its probe sends what fits. Then the window is zero. */
+    /* Five full segments; B's last ACK leaves 8192 − 5·1448 = 952 bytes
+     * (B's 8 KiB SO_RCVBUF gets window scale 0, as Linux's window_clamp
+     * for a locked buffer), less than an MSS and than half the largest
+     * window: sender SWS avoidance holds the data, and with nothing in
+     * flight only the persist timer can move it. Its probe sends what
+     * fits. Then the window is zero. */
     CHECK_STR(ladder(w, 0), ">S <S. >. >.:1448 >.:1448 >.:1448 >.:1448 >.:1448 <. <. <. <. "
-                            ">P.:896 <.");
+                            ">P.:952 <.");
     REQUIRE(z == 13);
     CHECK_U64(c->rto, TCP_MIN_RTO);
-    CHECK_EQ(logged(w, 11)->window, 7);
+    CHECK_EQ(logged(w, 11)->window, 952);
     CHECK_U64(logged(w, 11)->ack, logged(w, 12)->seq);
     CHECK_U64(w->log[12].t, w->log[11].t + TCP_MIN_RTO + LATENCY);
     CHECK_EQ(logged(w, 12)->flags, TCP_FLAG_ACK | TCP_FLAG_PSH);
     CHECK_EQ(logged(w, z)->window, 0);
-    CHECK_U64(logged(w, z)->ack, logged(w, 12)->seq + 896);
+    CHECK_U64(logged(w, z)->ack, logged(w, 12)->seq + 952);
     CHECK_U64(c->snd_una, logged(w, z)->ack);
 
     /* Zero window: probes at 200 ms, then 400, 800, 1600 ms after each
@@ -407,16 +411,16 @@ static void test_zero_window_probes_until_window_opens(void)
     CHECK_EQ(c->probes_out, 0); /* every probe was answered */
     CHECK_STR(finack_socket_state(stack_a(w), p.cfd), "ESTABLISHED");
 
-    /* B reads everything: its window update (64·128 bytes) reaches A,
+    /* B reads everything: its window update (8192 bytes) reaches A,
      * which sends at once and stops probing. */
     size_t mark = w->nlog;
     finack_time_t read_at = now_of(w);
     CHECK(drain(w, p.afd, &got));
-    CHECK_U64(got, 7240 + 896);
+    CHECK_U64(got, 7240 + 952);
     run_for(w, RTT);
     CHECK_STR(ladder(w, mark), "<. >.:1448 >.:1448 >.:1448 >.:1448 >.:1448");
     CHECK_U64(w->log[mark].t, read_at + LATENCY);
-    CHECK_EQ(logged(w, mark)->window, 64);
+    CHECK_EQ(logged(w, mark)->window, 8192);
     CHECK_U64(logged(w, mark)->ack, logged(w, z)->ack);
     CHECK_U64(w->log[mark + 1].t, read_at + RTT);
     CHECK_U64(logged(w, mark + 1)->seq, logged(w, z)->ack);
@@ -475,12 +479,12 @@ static void test_zero_window_probes_answered_never_time_out(void)
     CHECK(drain(w, p.afd, &got));
     run_for(w, RTT);
     CHECK_STR(ladder(w, mark), "<.!");
-    CHECK_EQ(logged(w, mark)->window, 64);
+    CHECK_EQ(logged(w, mark)->window, 8192);
     /* The probe due next finds the window open; data follows its answer. */
     run_to(w, sent_at + RTT + LATENCY);
     CHECK_STR(ladder(w, mark), "<.! >. <. >.:1448 >.:1448 >.:1448 >.:1448 >.:1448");
     CHECK_U64(w->log[mark + 1].t, sent_at + LATENCY);
-    check_probe_pair(w, mark + 1, c, b_seq, a_window, 64);
+    check_probe_pair(w, mark + 1, c, b_seq, a_window, 8192);
     CHECK_U64(w->log[mark + 3].t, sent_at + RTT + LATENCY);
     CHECK(finish_transfer(w, &p, &sent, &got));
     CHECK_EQ(finack_stack_counter(stack_a(w), FINACK_CTR_TCP_WIN_PROBE), 1 + 23 + 1);

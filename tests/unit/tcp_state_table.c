@@ -60,6 +60,10 @@
     "+.1 < F. 1:1(0) ack 2 win 65535\n"                                            \
     "+0 > . 2:2(0) ack 2 win 65534\n"
 
+/* TIME_WAIT after close(): no socket holds it, so it is the small record
+ * of tcp/timewait.c, which must answer exactly as the TCB does. */
+#define TIME_WAIT_RECORD_ TIME_WAIT_ "+0 close(4) = 0\n"
+
 struct row {
     const char *state;   /* where the prelude leaves the connection */
     const char *event;
@@ -301,6 +305,35 @@ static const struct row rows[] = {
      "+.1 < S 1000:1000(0) win 65535 <mss 1460>\n"
      "+0 > S. 0:0(0) ack 1001 win 65535 <mss 1460>\n", "SYN_RCVD"},
     {"TIME_WAIT", "old SYN", TIME_WAIT_,
+     "+.1 < S 0:0(0) win 65535 <mss 1460>\n"
+     "+0 > . 2:2(0) ack 2 win 65534\n", "TIME_WAIT"},
+
+    /* ---- TIME_WAIT as a record (the socket closed) ---- */
+    {"TIME_WAIT record", "2·MSL expiry", TIME_WAIT_RECORD_,
+     "+120 < . 2:2(0) ack 2 win 65535\n"
+     "+0 > R 2:2(0) win 0\n", "CLOSED"},
+    {"TIME_WAIT record", "still there just before 2·MSL", TIME_WAIT_RECORD_,
+     "+119.9 < . 2:2(0) ack 2 win 65535\n", "TIME_WAIT"},
+    {"TIME_WAIT record", "retransmitted FIN (re-ACK, restart 2·MSL)", TIME_WAIT_RECORD_,
+     "+60 < F. 1:1(0) ack 2 win 65535\n"
+     "+0 > . 2:2(0) ack 2 win 65534\n"
+     "+119.9 < . 2:2(0) ack 2 win 65535\n"
+     "+.2 < . 2:2(0) ack 2 win 65535\n"
+     "+0 > R 2:2(0) win 0\n", "CLOSED"},
+    {"TIME_WAIT record", "RST (RFC 1337)", TIME_WAIT_RECORD_,
+     "+.1 < R. 2:2(0) ack 2 win 0\n", "TIME_WAIT"},
+    {"TIME_WAIT record", "RST in window (RFC 5961)", TIME_WAIT_RECORD_,
+     "+.1 < R. 100:100(0) ack 2 win 0\n"
+     "+0 > . 2:2(0) ack 2 win 65534\n", "TIME_WAIT"},
+    {"TIME_WAIT record", "data", TIME_WAIT_RECORD_, "+.1 < P. 2:12(10) ack 2 win 65535\n",
+     "TIME_WAIT"},
+    {"TIME_WAIT record", "ACK of data never sent", TIME_WAIT_RECORD_,
+     "+.1 < . 2:2(0) ack 50 win 65535\n"
+     "+0 > . 2:2(0) ack 2 win 65534\n", "TIME_WAIT"},
+    {"TIME_WAIT record", "SYN with a higher sequence (RFC 6191)", TIME_WAIT_RECORD_,
+     "+.1 < S 1000:1000(0) win 65535 <mss 1460>\n"
+     "+0 > S. 0:0(0) ack 1001 win 65535 <mss 1460>\n", "SYN_RCVD"},
+    {"TIME_WAIT record", "old SYN", TIME_WAIT_RECORD_,
      "+.1 < S 0:0(0) win 65535 <mss 1460>\n"
      "+0 > . 2:2(0) ack 2 win 65534\n", "TIME_WAIT"},
 };

@@ -828,19 +828,19 @@ static int64_t do_call(struct runner *r, const struct script_event *ev, struct p
         return fd;
     }
     if (strcmp(name, "connect") == 0) {
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(SCRIPT_PORT),
+                                  .sin_addr.s_addr = htonl(REMOTE_IP)};
         if (p->retry) {
-            /* A blocking connect in progress: done when writable or failed. */
+            /* A blocking connect in progress: when writable or failed it
+             * returns what connect() says then (0 or the error), which also
+             * marks the socket connected, as Linux's inet_wait_for_connect
+             * waking in __inet_stream_connect. */
             int ev_mask = finack_socket_events(st, fe->handle);
             if (!(ev_mask & (POLLOUT | POLLERR | POLLHUP))) return WOULD_BLOCK;
-            int err = 0;
-            socklen_t len = sizeof err;
-            finack_getsockopt(st, fe->handle, SOL_SOCKET, SO_ERROR, &err, &len);
-            return err ? -err : 0;
+            return finack_connect(st, fe->handle, (struct sockaddr *)&sin, sizeof sin);
         }
         r->remote_port = SCRIPT_PORT;
         r->local_port_known = fe->bound; /* else learned from the SYN */
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(SCRIPT_PORT),
-                                  .sin_addr.s_addr = htonl(REMOTE_IP)};
         int rc = finack_connect(st, fe->handle, (struct sockaddr *)&sin, sizeof sin);
         if (rc == -EINPROGRESS && blocking) return WOULD_BLOCK;
         return rc;
