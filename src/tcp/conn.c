@@ -93,8 +93,11 @@ void tcp_listener_close(struct tcp_conn *lst, finack_time_t now)
         if (child->state != TCPS_CLOSED) tcp_conn_close(child, ECONNRESET);
         else tcp_conn_free(child);
     }
+    tcp_synrecv_drop_listener(lst);
+    /* Half-open children that became TCBs (a segment moved them on, but
+     * the handshake is not complete): none in the common case. */
     struct tcp_stack *tcp = lst->tcp;
-    for (size_t i = 0; i < tcp->bucket_count; i++) {
+    for (size_t i = 0; lst->half_open_count && i < tcp->bucket_count; i++) {
         struct tcp_conn *c = tcp->buckets[i];
         while (c) {
             struct tcp_conn *next = c->hash_next;
@@ -140,6 +143,24 @@ uint16_t tcp_route_mss(const struct finack_stack *stack, uint32_t dst)
  * socket's SO_RCVBUF and TCP_MAXSEG count here: the MSS we announce is the
  * route's lowered to TCP_MAXSEG (Linux's user_mss, RFC 9293 §3.7.1), and
  * take_syn_options() sends with no more than that. */
+void tcp_child_init(struct tcp_conn *child, struct tcp_conn *lst, const struct tcp_tuple *tuple,
+                    finack_time_t now)
+{
+    child->tuple = *tuple;
+    child->passive = true;
+    child->listener = lst;
+    child->nodelay = lst->nodelay;
+    child->keepalive = lst->keepalive;
+    child->keepidle = lst->keepidle;
+    child->keepintvl = lst->keepintvl;
+    child->keepcnt = lst->keepcnt;
+    child->user_timeout = lst->user_timeout;
+    child->msl = lst->msl;
+    child->snd_buf.cap = lst->snd_buf.cap;
+    child->rcv_buf.cap = lst->rcv_buf.cap;
+    tcp_open_init(child, now);
+}
+
 void tcp_open_init(struct tcp_conn *conn, finack_time_t now)
 {
     struct finack_stack *stack = conn->tcp->stack;

@@ -27,7 +27,7 @@ static bool fin_acked(const struct tcp_conn *conn)
 }
 
 /* Options of the peer's SYN or SYN-ACK (RFC 9293 §3.7.1, RFC 7323). */
-static void take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, bool offered_ws,
+void tcp_take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, bool offered_ws,
                              bool offered_ts)
 {
     uint16_t peer_mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
@@ -60,28 +60,11 @@ static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival
     if (!(seg->flags & TCP_FLAG_SYN)) return stack_drop(stack, FINACK_DROP_TCP_LISTEN_NOT_SYN);
     if (lst->half_open_count + lst->accept_count >= lst->backlog)
         return stack_drop(stack, FINACK_DROP_TCP_LISTEN_OVERFLOW);
-    struct tcp_conn *child = tcp_conn_new(lst->tcp);
-    if (!child) return stack_drop(stack, FINACK_DROP_TCP_NO_MEMORY);
-    child->tuple = (struct tcp_tuple){.laddr = a->ip->dst, .raddr = a->ip->src,
-                                      .lport = seg->dst_port, .rport = seg->src_port};
-    child->passive = true;
-    child->listener = lst;
-    child->nodelay = lst->nodelay;
-    child->keepalive = lst->keepalive;
-    child->keepidle = lst->keepidle;
-    child->keepintvl = lst->keepintvl;
-    child->keepcnt = lst->keepcnt;
-    child->user_timeout = lst->user_timeout;
-    child->msl = lst->msl;
-    child->snd_buf.cap = lst->snd_buf.cap;
-    child->rcv_buf.cap = lst->rcv_buf.cap;
-    tcp_open_init(child, a->now);
-    take_syn_options(child, seg, true, true);
-    child->snd_wl1 = seg->seq;
-    tcp_table_insert(child);
-    lst->half_open_count++;
-    tcp_set_state(child, TCPS_SYN_RCVD);
-    tcp_send_syn(child, a->now);
+    /* A small record until the handshake completes (tcp/synrecv.c). */
+    struct tcp_tuple tuple = {.laddr = a->ip->dst, .raddr = a->ip->src, .lport = seg->dst_port,
+                              .rport = seg->src_port};
+    if (tcp_synrecv_create(lst, &tuple, seg, a->now) < 0)
+        return stack_drop(stack, FINACK_DROP_TCP_NO_MEMORY);
     return FINACK_DROP_NONE;
 }
 
@@ -121,7 +104,7 @@ static enum finack_drop_reason syn_sent_input(struct tcp_conn *conn, struct arri
         return FINACK_DROP_NONE;
     }
     if (!(seg->flags & TCP_FLAG_SYN)) return stack_drop(stack, FINACK_DROP_TCP_SYN_SENT_NOT_SYN);
-    take_syn_options(conn, seg, true, true);
+    tcp_take_syn_options(conn, seg, true, true);
     conn->snd_wl1 = seg->seq;
     if (seg->flags & TCP_FLAG_ACK) {
         conn->snd_una = seg->ack;
@@ -473,6 +456,47 @@ static enum finack_drop_reason established_input(struct tcp_conn *conn, struct a
     return FINACK_DROP_NONE;
 }
 
+/* A listener's half-open connection, held as a record (tcp/synrecv.c):
+ * §3.10.7.4 for SYN_RCVD as far as the record can answer alone; an
+ * acceptable ACK of our SYN makes it a TCB, which takes the segment on. */
+static enum finack_drop_reason synrecv_input(struct tcp_synrecv *sr, struct arrival *a)
+{
+    struct finack_stack *stack = sr->tcp->stack;
+    const struct tcp_segment *seg = &a->seg;
+    uint32_t rcv_nxt = sr->irs + 1, end = rcv_nxt + sr->rcv_wnd, len = seg_len(seg);
+    bool acceptable = len == 0 ? seq_in(seg->seq, rcv_nxt, end) || seg->seq == rcv_nxt
+                               : seq_in(seg->seq, rcv_nxt, end) ||
+                                     seq_in(seg->seq + len - 1, rcv_nxt, end);
+    if (!acceptable) {
+        if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN &&
+            seg->seq == sr->irs)
+            tcp_synrecv_resend_synack(sr, a->now); /* the SYN again: our SYN-ACK was lost */
+        else if (!(seg->flags & TCP_FLAG_RST))
+            tcp_synrecv_send_ack(sr, a->now);
+        return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
+    }
+    if (seg->flags & TCP_FLAG_RST) {
+        if (seg->seq == rcv_nxt) {
+            tcp_synrecv_drop(sr); /* back to LISTEN, which never left */
+            return FINACK_DROP_NONE;
+        }
+        if (tcp_challenge_ack_allowed(sr->tcp, a->now)) tcp_synrecv_send_ack(sr, a->now);
+        return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
+    }
+    if (seg->flags & TCP_FLAG_SYN) {
+        tcp_synrecv_drop(sr); /* a passive SYN_RCVD returns to LISTEN (§3.10.7.4) */
+        return stack_drop(stack, FINACK_DROP_TCP_SYN_IN_WINDOW);
+    }
+    if (!(seg->flags & TCP_FLAG_ACK)) return stack_drop(stack, FINACK_DROP_TCP_NO_ACK);
+    if (seg->ack != sr->iss + 1) {
+        tcp_send_rst_for(stack, a->ip, seg, a->now);
+        return stack_drop(stack, FINACK_DROP_TCP_BAD_ACK);
+    }
+    struct tcp_conn *conn = tcp_synrecv_promote(sr, a->now);
+    if (!conn) return stack_drop(stack, FINACK_DROP_TCP_NO_MEMORY);
+    return synchronized_input(conn, a);
+}
+
 /* RFC 6191 in Linux's form: a SYN beyond the TIME_WAIT connection's RCV.NXT
  * may start a new incarnation of the 4-tuple. */
 static bool time_wait_reusable(const struct tcp_conn *conn, const struct tcp_segment *seg)
@@ -506,6 +530,8 @@ enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_
         struct tcp_timewait *tw = tcp_tw_lookup(stack->tcp, &tuple);
         if (tw && lst && tcp_tw_reusable(tw, &a.seg)) tcp_tw_close(tw); /* a new incarnation */
         else if (tw) return tcp_tw_input(tw, &a.seg, now);
+        struct tcp_synrecv *sr = tcp_synrecv_lookup(stack->tcp, &tuple);
+        if (sr) return synrecv_input(sr, &a);
     }
     if (conn && conn->state == TCPS_SYN_SENT) return syn_sent_input(conn, &a);
     if (conn) return synchronized_input(conn, &a);

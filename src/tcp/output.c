@@ -17,18 +17,27 @@ uint32_t tcp_receive_window(struct tcp_conn *conn)
     uint32_t free_space = (uint32_t)ring_free(&conn->rcv_buf);
     uint32_t max = (uint32_t)65535 << conn->rcv_wscale;
     if (free_space > max) free_space = max;
-    /* Never shrink what was offered (RFC 9293 §3.8.6.2.2 MUST NOT). */
+    /* Never shrink what was offered (RFC 9293 §3.8.6.2.2). With window
+     * scaling the field counts units of 2^scale: the offer is rounded up to
+     * a whole unit when the buffer has that room, as Linux's
+     * tcp_select_window does; otherwise it goes out rounded down and the
+     * right edge steps back by less than a unit (RFC 7323 Appendix F)
+     * rather than offer space the ring does not have. */
     uint32_t offered = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
-    if (free_space < offered) return offered;
+    uint32_t unit = (uint32_t)1 << conn->rcv_wscale;
+    uint32_t up = offered > max - (unit - 1) ? max : (offered + unit - 1) & ~(unit - 1);
+    uint32_t keep = up <= free_space ? up : offered;
+    if (free_space < offered) return keep;
     /* Receiver SWS avoidance (§3.8.6.2.2): move the right edge only by at
      * least min(buffer/2, MSS). */
     uint32_t step = (uint32_t)conn->rcv_buf.cap / 2;
     if (step > conn->rcv_mss) step = conn->rcv_mss;
-    if (free_space - offered < step && offered) return offered;
-    if (free_space < step) return offered;
+    if (free_space - offered < step && offered) return keep;
+    if (free_space < step) return keep;
     /* Round down to the scale's granularity so the right edge we record is
      * the one the peer computes. */
-    return free_space >> conn->rcv_wscale << conn->rcv_wscale;
+    uint32_t wnd = free_space >> conn->rcv_wscale << conn->rcv_wscale;
+    return wnd > keep ? wnd : keep;
 }
 
 static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_time_t now)
@@ -67,6 +76,7 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
     uint32_t wnd = tcp_receive_window(conn);
     if (flags & TCP_FLAG_SYN) {
         seg.window = wnd > 65535 ? 65535 : (uint16_t)wnd; /* never scaled (RFC 7323 §2.2) */
+        wnd = seg.window; /* the right edge is what was offered */
     } else {
         uint32_t scaled = wnd >> conn->rcv_wscale;
         seg.window = scaled > 65535 ? 65535 : (uint16_t)scaled;
@@ -101,11 +111,16 @@ void tcp_send_ack(struct tcp_conn *conn, finack_time_t now)
 }
 
 /* The SYN (active open) or SYN-ACK (passive open or simultaneous open). */
-void tcp_send_syn(struct tcp_conn *conn, finack_time_t now)
+void tcp_send_syn_segment(struct tcp_conn *conn, finack_time_t now)
 {
     uint8_t flags = TCP_FLAG_SYN;
     if (conn->state == TCPS_SYN_RCVD) flags |= TCP_FLAG_ACK;
     send_segment(conn, conn->iss, flags, 0, 0, now);
+}
+
+void tcp_send_syn(struct tcp_conn *conn, finack_time_t now)
+{
+    tcp_send_syn_segment(conn, now);
     if (seq_lt(conn->snd_nxt, conn->iss + 1)) conn->snd_nxt = conn->iss + 1;
     conn->snd_max = seq_max(conn->snd_max, conn->snd_nxt);
     tcp_arm_retransmit(conn, now);

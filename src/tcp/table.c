@@ -78,6 +78,7 @@ void tcp_stack_free(struct finack_stack *stack)
         }
     }
     tcp_tw_free_all(tcp);
+    tcp_synrecv_free_all(tcp);
     free(tcp->buckets);
     free(tcp->listen_buckets);
     free(tcp);
@@ -86,8 +87,15 @@ void tcp_stack_free(struct finack_stack *stack)
 
 struct tcp_conn *tcp_conn_new(struct tcp_stack *tcp)
 {
-    struct tcp_conn *conn = calloc(1, sizeof *conn);
+    struct tcp_conn *conn = malloc(sizeof *conn);
     if (!conn) return NULL;
+    tcp_conn_init(conn, tcp);
+    return conn;
+}
+
+void tcp_conn_init(struct tcp_conn *conn, struct tcp_stack *tcp)
+{
+    memset(conn, 0, sizeof *conn);
     conn->tcp = tcp;
     conn->state = TCPS_CLOSED;
     conn->socket = -1;
@@ -102,7 +110,6 @@ struct tcp_conn *tcp_conn_new(struct tcp_stack *tcp)
     ring_init(&conn->snd_buf, TCP_DEFAULT_SNDBUF);
     ring_init(&conn->rcv_buf, TCP_DEFAULT_RCVBUF);
     tcp_timers_init(conn);
-    return conn;
 }
 
 void tcp_conn_free(struct tcp_conn *conn)
@@ -266,7 +273,9 @@ int tcp_ephemeral_port(struct tcp_stack *tcp, struct tcp_tuple *t)
         uint16_t port = (uint16_t)(EPHEMERAL_LOW + (offset + *perturb + i) % range);
         struct tcp_tuple probe = *t;
         probe.lport = port;
-        if (tcp_table_lookup(tcp, &probe) || tcp_tw_lookup(tcp, &probe)) continue;
+        if (tcp_table_lookup(tcp, &probe) || tcp_tw_lookup(tcp, &probe) ||
+            tcp_synrecv_lookup(tcp, &probe))
+            continue;
         if (tcp_listener_lookup(tcp, t->laddr, port)) continue;
         t->lport = port;
         *perturb = (uint16_t)(*perturb + i + 1);

@@ -186,6 +186,23 @@ struct tcp_state_change {
 };
 void tcp_report_state(struct finack_stack *stack, const struct tcp_state_change *ch);
 
+/* A listener's half-open connection, kept small (tcp/synrecv.c). */
+struct tcp_synrecv {
+    struct tcp_synrecv *hash_next;
+    struct tcp_stack *tcp;
+    struct tcp_conn *listener;
+    struct tcp_tuple tuple;
+    uint32_t iss, irs;
+    uint32_t ts_recent;       /* the SYN's TSval */
+    uint16_t peer_mss, peer_window;
+    uint8_t peer_wscale;
+    bool has_mss, has_wscale, ts_ok;
+    uint8_t retransmits;      /* of the SYN-ACK */
+    uint32_t rcv_wnd;         /* the window our SYN-ACK offered */
+    finack_time_t sent;       /* the first SYN-ACK, for the RTT sample */
+    struct timer timer;       /* SYN-ACK retransmission, then expiry */
+};
+
 /* TIME_WAIT without a socket, kept small (tcp/timewait.c). */
 struct tcp_timewait {
     struct tcp_timewait *hash_next;
@@ -211,6 +228,8 @@ struct tcp_stack {
     size_t listen_bucket_count;
     struct tcp_timewait **tw_buckets; /* TIME_WAIT records by 4-tuple */
     size_t tw_bucket_count, tw_count;
+    struct tcp_synrecv **sr_buckets;  /* half-open records by 4-tuple */
+    size_t sr_bucket_count, sr_count;
     uint16_t port_perturb[TCP_PORT_PERTURB_SLOTS]; /* RFC 6056 Algorithm 4's table */
     uint32_t challenge_tokens;
     finack_time_t challenge_refill;
@@ -224,6 +243,7 @@ void tcp_stack_free(struct finack_stack *stack);
 
 /* Table (tcp/table.c). */
 struct tcp_conn *tcp_conn_new(struct tcp_stack *tcp);
+void tcp_conn_init(struct tcp_conn *conn, struct tcp_stack *tcp); /* defaults, no allocation */
 void tcp_conn_free(struct tcp_conn *conn);
 void tcp_table_insert(struct tcp_conn *conn);
 void tcp_table_remove(struct tcp_conn *conn);
@@ -237,6 +257,12 @@ int tcp_ephemeral_port(struct tcp_stack *tcp, struct tcp_tuple *t);
 
 /* Connection setup (tcp/conn.c). */
 void tcp_open_init(struct tcp_conn *conn, finack_time_t now);
+/* A listener's child: its settings, the tuple, then tcp_open_init. */
+void tcp_child_init(struct tcp_conn *child, struct tcp_conn *lst, const struct tcp_tuple *tuple,
+                    finack_time_t now);
+/* The options of the peer's SYN or SYN-ACK (tcp/input.c). */
+void tcp_take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, bool offered_ws,
+                          bool offered_ts);
 uint16_t tcp_route_mss(const struct finack_stack *stack, uint32_t dst);
 
 /* State changes: the one place that changes conn->state. */
@@ -249,6 +275,7 @@ void tcp_conn_close(struct tcp_conn *conn, int err);
 void tcp_output(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_ack(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_syn(struct tcp_conn *conn, finack_time_t now);
+void tcp_send_syn_segment(struct tcp_conn *conn, finack_time_t now); /* no timer */
 void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
                       const struct tcp_segment *seg, finack_time_t now);
 void tcp_send_rst(struct tcp_conn *conn, finack_time_t now);
@@ -293,6 +320,19 @@ void tcp_tw_free(struct tcp_timewait *tw);
 void tcp_tw_free_all(struct tcp_stack *tcp);
 bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport,
                         bool (*overlap)(uint32_t, uint32_t));
+
+/* Half-open records (tcp/synrecv.c). */
+int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
+                       const struct tcp_segment *syn, finack_time_t now);
+struct tcp_synrecv *tcp_synrecv_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple);
+void tcp_synrecv_build(const struct tcp_synrecv *sr, struct tcp_conn *conn, finack_time_t now);
+void tcp_synrecv_resend_synack(struct tcp_synrecv *sr, finack_time_t now);
+void tcp_synrecv_send_ack(struct tcp_synrecv *sr, finack_time_t now);
+/* The record becomes a TCB in SYN_RCVD (in the table); NULL without memory. */
+struct tcp_conn *tcp_synrecv_promote(struct tcp_synrecv *sr, finack_time_t now);
+void tcp_synrecv_drop(struct tcp_synrecv *sr);
+void tcp_synrecv_drop_listener(struct tcp_conn *lst);
+void tcp_synrecv_free_all(struct tcp_stack *tcp);
 
 void tcp_listener_close(struct tcp_conn *lst, finack_time_t now);
 struct tcp_conn *tcp_accept_next(struct tcp_conn *lst);

@@ -720,7 +720,13 @@ static void test_synack_backoff_then_half_open_dropped(void)
     REQUIRE(finack_listen(stack_b(w), lfd, 8) == 0);
     peer_send(w, A, &(struct tcp_segment){.src_port = 5000, .dst_port = 80, .seq = 1,
                                           .flags = TCP_FLAG_SYN, .window = 8192});
+    /* Half-open, the connection is a small record, not a TCB. */
+    finack_sim_run_until(w->sim, FINACK_SEC(10));
+    CHECK_EQ(stack_b(w)->tcp->conn_count, 0);
+    CHECK_EQ(stack_b(w)->tcp->sr_count, 1);
+    CHECK_EQ(conn_of(stack_b(w), lfd)->half_open_count, 1);
     finack_sim_run_until(w->sim, FINACK_SEC(200));
+    CHECK_EQ(stack_b(w)->tcp->sr_count, 0);
     CHECK_STR(ladder(w, 0), ">S <S. <S. <S. <S. <S. <S.");
     static const unsigned at[] = {0, 1, 3, 7, 15, 31};
     REQUIRE(w->nlog == 7);
