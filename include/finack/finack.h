@@ -79,6 +79,7 @@ struct finack_link {
     X(TCP_SYN_SENT_NOT_SYN, "TCP segment without SYN in SYN_SENT")                    \
     X(TCP_OUT_OF_ORDER, "TCP data beyond RCV.NXT (not queued yet)")                   \
     X(TCP_RCV_BUFFER_FULL, "TCP data that did not fit the receive buffer")            \
+    X(TCP_ZERO_WINDOW, "TCP data at a zero receive window (its ACK still processed)")  \
     X(TCP_DATA_AFTER_CLOSE, "TCP data after the application closed (answered by RST)") \
     X(TCP_NO_MEMORY, "TCP connection or buffer could not be allocated")               \
     X(ICMP_TRUNCATED, "ICMP message shorter than its 8-byte header")                  \

@@ -13,6 +13,7 @@ struct arrival {
     struct tcp_segment seg;
     finack_time_t now;
     bool window_unscaled; /* the window came on a SYN (RFC 7323 §2.2) */
+    uint32_t seq;         /* SEG.SEQ as received, before trimming to the window */
 };
 
 static uint32_t seg_len(const struct tcp_segment *seg)
@@ -48,7 +49,8 @@ void tcp_take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, 
 
 /* ---- LISTEN (§3.10.7.2) --------------------------------------------------- */
 
-static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival *a)
+static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival *a,
+                                            const uint32_t *isn)
 {
     struct finack_stack *stack = lst->tcp->stack;
     const struct tcp_segment *seg = &a->seg;
@@ -63,7 +65,7 @@ static enum finack_drop_reason listen_input(struct tcp_conn *lst, struct arrival
     /* A small record until the handshake completes (tcp/synrecv.c). */
     struct tcp_tuple tuple = {.laddr = a->ip->dst, .raddr = a->ip->src, .lport = seg->dst_port,
                               .rport = seg->src_port};
-    if (tcp_synrecv_create(lst, &tuple, seg, a->now) < 0)
+    if (tcp_synrecv_create(lst, &tuple, seg, isn, a->now) < 0)
         return stack_drop(stack, FINACK_DROP_TCP_NO_MEMORY);
     return FINACK_DROP_NONE;
 }
@@ -80,6 +82,7 @@ static void connection_established(struct tcp_conn *conn, finack_time_t now)
         conn->rto = FINACK_SEC(3); /* RFC 6298 §5.7: SYN was retransmitted */
     }
     conn->retransmits = 0;
+    conn->backoff = 0;
     conn->cwnd = TCP_INITIAL_CWND_SEGMENTS * (uint32_t)conn->snd_mss;
     /* Linux acknowledges the first segments at once (tcp_incr_quickack). */
     uint32_t quick = (uint32_t)(conn->rcv_buf.cap / (2u * conn->rcv_mss));
@@ -183,7 +186,9 @@ static enum finack_drop_reason not_acceptable(struct tcp_conn *conn, struct arri
 static enum finack_drop_reason rst_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct finack_stack *stack = conn->tcp->stack;
-    if (a->seg.seq != conn->rcv_nxt) {
+    /* The segment's own SEG.SEQ: trimming a RST that carries data must not
+     * make an old one exact (RFC 5961 §3.2). */
+    if (a->seq != conn->rcv_nxt) {
         tcp_send_challenge_ack(conn, a->now);
         return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
     }
@@ -220,15 +225,28 @@ static void update_window(struct tcp_conn *conn, const struct tcp_segment *seg)
 }
 
 /* New data acknowledged: free it, measure, grow cwnd, restart the timer. */
-static void ack_advances(struct tcp_conn *conn, uint32_t ack, finack_time_t now)
+static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, finack_time_t now)
 {
+    uint32_t ack = seg->ack;
     uint32_t acked = ack - conn->snd_una;
     size_t data = acked < conn->snd_buf.len ? acked : conn->snd_buf.len;
     ring_consume(&conn->snd_buf, data);
-    if (conn->rtt_timing && seq_gt(ack, conn->rtt_seq)) {
+    /* RTT: with timestamps every ACK of new data measures it, retransmitted
+     * or not (RFC 7323 §4.1: the echo says which copy arrived); without
+     * them one timed segment at a time, never a retransmitted one (Karn). */
+    uint32_t ts_rtt = conn->ts_ok && seg->opt.has_timestamp && seg->opt.ts_ecr
+                          ? tcp_ts_now(conn, now) - seg->opt.ts_ecr
+                          : UINT32_MAX;
+    if (ts_rtt < FINACK_SEC(120) / 1000) {
+        tcp_rtt_sample(conn, ts_rtt ? FINACK_MSEC(ts_rtt) : 1);
+        conn->rtt_timing = false;
+    } else if (conn->rtt_timing && seq_gt(ack, conn->rtt_seq)) {
         tcp_rtt_sample(conn, now - conn->rtt_start);
         conn->rtt_timing = false;
     }
+    /* The segment got through: a new count of timeouts. The backoff stays
+     * until an RTT sample says what the RTO is (Karn's algorithm, RFC 6298
+     * §5: an ACK of retransmitted data gives none). */
     conn->retransmits = 0;
     uint32_t mss = conn->snd_mss;
     if (conn->cwnd < conn->ssthresh)
@@ -287,7 +305,7 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
         return false;
     }
     bool prior_in_flight = conn->snd_max != conn->snd_una;
-    if (seq_gt(seg->ack, conn->snd_una)) ack_advances(conn, seg->ack, a->now);
+    if (seq_gt(seg->ack, conn->snd_una)) ack_advances(conn, seg, a->now);
     if (seq_geq(seg->ack, conn->snd_una)) {
         update_window(conn, seg);
         /* The peer is alive (Linux tcp_ack): the keepalive idle clock
@@ -407,6 +425,25 @@ static bool data_after_close(const struct tcp_conn *conn, const struct tcp_segme
 
 static enum finack_drop_reason established_input(struct tcp_conn *conn, struct arrival *a);
 
+/* RFC 9293 §3.10.7.4: with RCV.WND zero no segment is acceptable, "but
+ * special allowance should be made to accept valid ACKs, URGs, and RSTs".
+ * Data (or a FIN) at RCV.NXT meeting a zero window loses its text, which
+ * we cannot take, but its ACK and window update are processed, and our
+ * ACK repeats the zero window (Linux's tcp_data_queue does the same). */
+static void zero_window_allowance(struct tcp_conn *conn, struct arrival *a)
+{
+    struct tcp_segment *seg = &a->seg;
+    bool wnd_zero = !seq_gt(conn->rcv_adv, conn->rcv_nxt);
+    if (!wnd_zero || seg->seq != conn->rcv_nxt || !(seg->flags & TCP_FLAG_ACK) ||
+        (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) ||
+        !(seg->payload_len || (seg->flags & TCP_FLAG_FIN)))
+        return;
+    stack_drop(conn->tcp->stack, FINACK_DROP_TCP_ZERO_WINDOW);
+    seg->payload_len = 0;
+    seg->flags &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+    conn->ack_now = true;
+}
+
 static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct finack_stack *stack = conn->tcp->stack;
@@ -416,7 +453,9 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
         seg->seq++;
         a->window_unscaled = true;
     }
+    zero_window_allowance(conn, a);
     if (!acceptable(conn, seg)) return not_acceptable(conn, a);
+    a->seq = seg->seq;
     trim_to_window(conn, seg);
     if (seg->flags & TCP_FLAG_RST) return rst_input(conn, a);
     if (seg->flags & TCP_FLAG_SYN) {
@@ -480,7 +519,7 @@ static enum finack_drop_reason synrecv_input(struct tcp_synrecv *sr, struct arri
             tcp_synrecv_drop(sr); /* back to LISTEN, which never left */
             return FINACK_DROP_NONE;
         }
-        if (tcp_challenge_ack_allowed(sr->tcp, a->now)) tcp_synrecv_send_ack(sr, a->now);
+        if (tcp_challenge_ack_allowed(&sr->last_challenge, a->now)) tcp_synrecv_send_ack(sr, a->now);
         return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
     }
     if (seg->flags & TCP_FLAG_SYN) {
@@ -522,20 +561,31 @@ enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_
                               .rport = a.seg.src_port};
     struct tcp_conn *conn = tcp_table_lookup(stack->tcp, &tuple);
     struct tcp_conn *lst = tcp_listener_lookup(stack->tcp, ip->dst, a.seg.dst_port);
+    /* A new incarnation out of TIME_WAIT starts its sequence space above
+     * the old one's, whatever RFC 6528 would give (Linux's tw_isn). */
+    uint32_t reuse_isn;
+    const uint32_t *isn = NULL;
     if (conn && lst && time_wait_reusable(conn, &a.seg)) {
+        reuse_isn = conn->snd_max + 65535 + 2;
+        isn = &reuse_isn;
         tcp_conn_close(conn, 0);
         conn = NULL;
     }
     if (!conn) {
         struct tcp_timewait *tw = tcp_tw_lookup(stack->tcp, &tuple);
-        if (tw && lst && tcp_tw_reusable(tw, &a.seg)) tcp_tw_close(tw); /* a new incarnation */
-        else if (tw) return tcp_tw_input(tw, &a.seg, now);
+        if (tw && lst && tcp_tw_reusable(tw, &a.seg)) {
+            reuse_isn = tw->snd_nxt + 65535 + 2;
+            isn = &reuse_isn;
+            tcp_tw_close(tw);
+        } else if (tw) {
+            return tcp_tw_input(tw, &a.seg, now);
+        }
         struct tcp_synrecv *sr = tcp_synrecv_lookup(stack->tcp, &tuple);
         if (sr) return synrecv_input(sr, &a);
     }
     if (conn && conn->state == TCPS_SYN_SENT) return syn_sent_input(conn, &a);
     if (conn) return synchronized_input(conn, &a);
-    if (lst) return listen_input(lst, &a);
+    if (lst) return listen_input(lst, &a, isn);
     tcp_send_rst_for(stack, ip, &a.seg, now); /* §3.10.7.1: CLOSED */
     return stack_drop(stack, FINACK_DROP_TCP_NO_SOCKET);
 }

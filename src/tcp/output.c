@@ -7,7 +7,7 @@
 #include "tcp/tcp.h"
 
 /* TSval ticks in milliseconds like Linux, from a random per-connection base. */
-static uint32_t ts_now(const struct tcp_conn *conn, finack_time_t now)
+uint32_t tcp_ts_now(const struct tcp_conn *conn, finack_time_t now)
 {
     return (uint32_t)(now / 1000) + conn->ts_offset;
 }
@@ -55,7 +55,7 @@ static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_
     }
     if (syn ? (!syn_ack || conn->ts_ok) : conn->ts_ok) {
         seg->opt.has_timestamp = true;
-        seg->opt.ts_val = ts_now(conn, now);
+        seg->opt.ts_val = tcp_ts_now(conn, now);
         seg->opt.ts_ecr = (seg->flags & TCP_FLAG_ACK) ? conn->ts_recent : 0;
     }
 }
@@ -131,21 +131,22 @@ void tcp_send_rst(struct tcp_conn *conn, finack_time_t now)
     send_segment(conn, conn->snd_nxt, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 0, now);
 }
 
-/* RFC 5961 §3.2/§4.2, rate-limited as Linux's tcp_challenge_ack_limit. */
-bool tcp_challenge_ack_allowed(struct tcp_stack *tcp, finack_time_t now)
+/* RFC 5961 §7 rate limit, per connection as Linux since 6.0 (one per
+ * tcp_invalid_ratelimit, 500 ms). A stack-wide budget, as RFC 5961 and
+ * older Linux had, is a side channel (CVE-2016-5696): an off-path host
+ * that exhausts it learns from the missing challenge ACKs whether its
+ * guess hit a connection. *last holds the time of the last one plus 1 µs
+ * (0: none yet). */
+bool tcp_challenge_ack_allowed(finack_time_t *last, finack_time_t now)
 {
-    if (now - tcp->challenge_refill >= FINACK_SEC(1)) {
-        tcp->challenge_refill = now;
-        tcp->challenge_tokens = TCP_CHALLENGE_ACK_PER_SEC;
-    }
-    if (!tcp->challenge_tokens) return false;
-    tcp->challenge_tokens--;
+    if (*last && now + 1 - *last < TCP_CHALLENGE_ACK_INTERVAL) return false;
+    *last = now + 1;
     return true;
 }
 
 void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now)
 {
-    if (tcp_challenge_ack_allowed(conn->tcp, now)) tcp_send_ack(conn, now);
+    if (tcp_challenge_ack_allowed(&conn->last_challenge, now)) tcp_send_ack(conn, now);
 }
 
 /* A RST answering a segment that has no connection (RFC 9293 §3.10.7.1):

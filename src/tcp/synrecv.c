@@ -160,7 +160,7 @@ static void on_timer(struct timer *t, uint64_t now)
 }
 
 int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
-                       const struct tcp_segment *syn, finack_time_t now)
+                       const struct tcp_segment *syn, const uint32_t *isn, finack_time_t now)
 {
     struct tcp_stack *tcp = lst->tcp;
     sr_grow(tcp);
@@ -170,7 +170,7 @@ int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
     sr->tcp = tcp;
     sr->listener = lst;
     sr->tuple = *tuple;
-    sr->iss = tcp_isn(tcp->stack, tuple, now);
+    sr->iss = isn ? *isn : tcp_isn(tcp->stack, tuple, now);
     sr->irs = syn->seq;
     sr->peer_window = syn->window;
     sr->has_mss = syn->opt.has_mss;
@@ -201,7 +201,7 @@ struct tcp_conn *tcp_synrecv_promote(struct tcp_synrecv *sr, finack_time_t now)
     tcp_synrecv_build(sr, conn, now);
     conn->snd_nxt = conn->snd_max = sr->iss + 1;
     /* RTT from the first SYN-ACK, unless it was retransmitted (Karn). */
-    conn->retransmits = sr->retransmits;
+    conn->retransmits = conn->backoff = sr->retransmits;
     conn->rtt_timing = sr->retransmits == 0;
     conn->rtt_seq = sr->iss;
     conn->rtt_start = sr->sent;

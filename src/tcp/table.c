@@ -39,7 +39,6 @@ int tcp_stack_init(struct finack_stack *stack)
         free(tcp);
         return -ENOMEM;
     }
-    tcp->challenge_tokens = TCP_CHALLENGE_ACK_PER_SEC;
     stack->tcp = tcp;
     struct ip_protocol proto = {.input = tcp_input, .icmp_error = NULL};
     return ip_register_protocol(stack, IPPROTO_TCP_, &proto);

@@ -69,7 +69,7 @@ struct tcp_tuple {
 #define TCP_DEFAULT_SNDBUF 16384          /* Linux tcp_wmem[1] */
 #define TCP_DEFAULT_RCVBUF 131072         /* Linux tcp_rmem[1] */
 #define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
-#define TCP_CHALLENGE_ACK_PER_SEC 1000    /* Linux tcp_challenge_ack_limit */
+#define TCP_CHALLENGE_ACK_INTERVAL FINACK_MSEC(500) /* Linux tcp_invalid_ratelimit */
 #define TCP_ORPHAN_RETRIES 8              /* Linux tcp_orphan_retries() for a live orphan */
 #define TCP_TIMEOUT_MIN FINACK_MSEC(2)    /* Linux TCP_TIMEOUT_MIN (2 jiffies) */
 #define TCP_ZERO_WINDOW_RTX_LIMIT (2 * TCP_MAX_RTO) /* Linux tcp_rtx_probe0_timed_out() */
@@ -141,6 +141,8 @@ struct tcp_conn {
     uint32_t rtt_seq;
     finack_time_t rtt_start;
     unsigned retransmits;     /* consecutive timeouts of the current segment */
+    unsigned backoff;         /* RTO doublings, kept until a valid RTT sample (Karn) */
+    finack_time_t last_challenge; /* last RFC 5961 challenge ACK + 1 µs, 0 = none */
     finack_time_t retrans_stamp; /* when the retransmission clock started (TCP_USER_TIMEOUT) */
     finack_time_t msl;
 
@@ -200,6 +202,7 @@ struct tcp_synrecv {
     uint8_t retransmits;      /* of the SYN-ACK */
     uint32_t rcv_wnd;         /* the window our SYN-ACK offered */
     finack_time_t sent;       /* the first SYN-ACK, for the RTT sample */
+    finack_time_t last_challenge;
     struct timer timer;       /* SYN-ACK retransmission, then expiry */
 };
 
@@ -215,6 +218,7 @@ struct tcp_timewait {
     uint8_t rcv_wscale;
     bool ts_ok;
     finack_time_t msl;
+    finack_time_t last_challenge;
     struct timer timer;       /* 2·MSL */
 };
 
@@ -231,8 +235,6 @@ struct tcp_stack {
     struct tcp_synrecv **sr_buckets;  /* half-open records by 4-tuple */
     size_t sr_bucket_count, sr_count;
     uint16_t port_perturb[TCP_PORT_PERTURB_SLOTS]; /* RFC 6056 Algorithm 4's table */
-    uint32_t challenge_tokens;
-    finack_time_t challenge_refill;
     /* Socket layer hook: called when a connection's readiness may have changed. */
     void (*notify)(void *ctx, struct tcp_conn *conn);
     void *notify_ctx;
@@ -280,9 +282,10 @@ void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
                       const struct tcp_segment *seg, finack_time_t now);
 void tcp_send_rst(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_challenge_ack(struct tcp_conn *conn, finack_time_t now);
-bool tcp_challenge_ack_allowed(struct tcp_stack *tcp, finack_time_t now);
+bool tcp_challenge_ack_allowed(finack_time_t *last, finack_time_t now);
 uint32_t tcp_receive_window(struct tcp_conn *conn);
 uint32_t tcp_effective_mss(const struct tcp_conn *conn);
+uint32_t tcp_ts_now(const struct tcp_conn *conn, finack_time_t now); /* our TSval clock, ms */
 bool tcp_has_unsent(const struct tcp_conn *conn);
 bool tcp_window_takes_next(const struct tcp_conn *conn);
 void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now);
@@ -322,8 +325,9 @@ bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport,
                         bool (*overlap)(uint32_t, uint32_t));
 
 /* Half-open records (tcp/synrecv.c). */
+/* isn: the ISS to use (a TIME_WAIT reuse), or NULL for RFC 6528's. */
 int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
-                       const struct tcp_segment *syn, finack_time_t now);
+                       const struct tcp_segment *syn, const uint32_t *isn, finack_time_t now);
 struct tcp_synrecv *tcp_synrecv_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple);
 void tcp_synrecv_build(const struct tcp_synrecv *sr, struct tcp_conn *conn, finack_time_t now);
 void tcp_synrecv_resend_synack(struct tcp_synrecv *sr, finack_time_t now);

@@ -64,6 +64,7 @@ static finack_time_t clamp_rto(finack_time_t rto)
  * floor, as Linux does). */
 void tcp_rtt_sample(struct tcp_conn *conn, finack_time_t rtt)
 {
+    conn->backoff = 0; /* a valid sample ends the backoff (RFC 6298 §5.7, Linux) */
     if (!conn->srtt) {
         conn->srtt = rtt;
         conn->rttvar = rtt / 2;
@@ -114,7 +115,7 @@ void tcp_arm_retransmit(struct tcp_conn *conn, finack_time_t now)
         conn->state != TCPS_SYN_RCVD)
         return;
     if (!conn->retransmits) conn->retrans_stamp = now;
-    finack_time_t rto = clamp_rto(conn->rto << (conn->retransmits < 16 ? conn->retransmits : 16));
+    finack_time_t rto = clamp_rto(conn->rto << (conn->backoff < 16 ? conn->backoff : 16));
     if (conn->user_timeout && conn->retransmits && !passive_handshake(conn)) {
         finack_time_t elapsed = now - conn->retrans_stamp;
         finack_time_t left =
@@ -182,6 +183,7 @@ static void on_retransmit(struct tcp_conn *conn, finack_time_t now)
         return;
     }
     conn->retransmits++;
+    conn->backoff++;
     conn->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
     if (handshake) {
         tcp_send_syn(conn, now);

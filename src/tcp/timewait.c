@@ -193,11 +193,11 @@ enum finack_drop_reason tcp_tw_input(struct tcp_timewait *tw, const struct tcp_s
     if (seg->flags & TCP_FLAG_RST) {
         /* RFC 1337: an exact RST does not end TIME_WAIT; RFC 5961 §3.2:
          * any other in the window draws a challenge ACK. */
-        if (seg->seq != tw->rcv_nxt && tcp_challenge_ack_allowed(tw->tcp, now)) tw_send_ack(tw, now);
+        if (seg->seq != tw->rcv_nxt && tcp_challenge_ack_allowed(&tw->last_challenge, now)) tw_send_ack(tw, now);
         return stack_drop(stack, FINACK_DROP_TCP_RST_IGNORED);
     }
     if (seg->flags & TCP_FLAG_SYN) {
-        if (tcp_challenge_ack_allowed(tw->tcp, now)) tw_send_ack(tw, now); /* RFC 5961 §4.2 */
+        if (tcp_challenge_ack_allowed(&tw->last_challenge, now)) tw_send_ack(tw, now); /* RFC 5961 §4.2 */
         return stack_drop(stack, FINACK_DROP_TCP_SYN_IN_WINDOW);
     }
     if (!(seg->flags & TCP_FLAG_ACK)) return stack_drop(stack, FINACK_DROP_TCP_NO_ACK);

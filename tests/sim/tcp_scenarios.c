@@ -784,22 +784,29 @@ static void test_rfc5961_challenge_acks(void)
     CHECK_U64(logged(w, mark + 1)->seq, iss + 1);
     CHECK_U64(logged(w, mark + 1)->ack, rcv_nxt);
     CHECK_STR(finack_socket_state(stack_a(w), cfd), "ESTABLISHED");
+    /* Another within 500 ms goes unanswered: one challenge ACK per 500 ms
+     * per connection (RFC 5961 §7, Linux's tcp_invalid_ratelimit). */
+    mark = w->nlog;
+    SEND_TO_A(rcv_nxt + 101, TCP_FLAG_RST, NULL, 0);
+    CHECK_STR(ladder(w, mark), "<R");
     /* A RST outside the window: dropped without a word. */
     mark = w->nlog;
     SEND_TO_A(rcv_nxt + 1000000, TCP_FLAG_RST, NULL, 0);
     CHECK_STR(ladder(w, mark), "<R");
     CHECK_STR(finack_socket_state(stack_a(w), cfd), "ESTABLISHED");
     /* A SYN on the established connection: a challenge ACK (§4.2). */
+    run_for(w, TCP_CHALLENGE_ACK_INTERVAL);
     mark = w->nlog;
     SEND_TO_A(rcv_nxt + 50, TCP_FLAG_SYN, NULL, 0);
     CHECK_STR(ladder(w, mark), "<S >.");
     CHECK_U64(logged(w, mark + 1)->ack, rcv_nxt);
+    run_for(w, TCP_CHALLENGE_ACK_INTERVAL);
     mark = w->nlog;
     SEND_TO_A(rcv_nxt, TCP_FLAG_SYN | TCP_FLAG_ACK, NULL, 0); /* at RCV.NXT too */
     CHECK_STR(ladder(w, mark), "<S. >.");
     CHECK_U64(logged(w, mark + 1)->ack, rcv_nxt);
     CHECK_STR(finack_socket_state(stack_a(w), cfd), "ESTABLISHED");
-    CHECK_EQ(finack_stack_drops(stack_a(w), FINACK_DROP_TCP_RST_IGNORED), 1);
+    CHECK_EQ(finack_stack_drops(stack_a(w), FINACK_DROP_TCP_RST_IGNORED), 2);
     CHECK_EQ(finack_stack_drops(stack_a(w), FINACK_DROP_TCP_SYN_IN_WINDOW), 2);
 
     /* The connection still carries data. */
@@ -1052,6 +1059,42 @@ static void test_soak_lossy_many_connections(void)
     world_free(w);
 }
 
+/* A SYN that reopens a 4-tuple held in TIME_WAIT (RFC 6191) gets an ISS
+ * above the old connection's SND.NXT, so no segment of the old incarnation
+ * can fall into the new one's window (RFC 9293's condition for MAY-2;
+ * Linux's tw_isn = tw_snd_nxt + 65535 + 2). */
+static void test_time_wait_reuse_starts_above_old_sequence_space(void)
+{
+    struct world *w = world_new(17, false, true, NULL);
+    int lfd = finack_socket(stack_b(w), AF_INET, SOCK_STREAM, 0);
+    REQUIRE(bind_to(stack_b(w), lfd, 0, 80) == 0);
+    REQUIRE(finack_listen(stack_b(w), lfd, 8) == 0);
+    peer_send(w, A, &(struct tcp_segment){.src_port = 5000, .dst_port = 80, .seq = 100,
+                                          .flags = TCP_FLAG_SYN, .window = 8192});
+    run_for(w, FINACK_MSEC(5));
+    uint32_t iss = logged(w, 1)->seq;
+    peer_send(w, A, &(struct tcp_segment){.src_port = 5000, .dst_port = 80, .seq = 101,
+                                          .ack = iss + 1, .flags = TCP_FLAG_ACK, .window = 8192});
+    run_for(w, FINACK_MSEC(5));
+    int fd = finack_accept(stack_b(w), lfd, NULL, NULL);
+    REQUIRE(fd >= 0);
+    REQUIRE(finack_close(stack_b(w), fd) == 0); /* our FIN: we will hold TIME_WAIT */
+    run_for(w, FINACK_MSEC(5));
+    peer_send(w, A, &(struct tcp_segment){.src_port = 5000, .dst_port = 80, .seq = 101,
+                                          .ack = iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
+                                          .window = 8192});
+    run_for(w, FINACK_MSEC(5));
+    CHECK_EQ(stack_b(w)->tcp->tw_count, 1);
+    peer_send(w, A, &(struct tcp_segment){.src_port = 5000, .dst_port = 80, .seq = 50000,
+                                          .flags = TCP_FLAG_SYN, .window = 8192});
+    run_for(w, FINACK_MSEC(5));
+    CHECK_STR(ladder(w, 0), ">S <S. >. <F. >F. <. >S <S.");
+    CHECK_EQ(stack_b(w)->tcp->tw_count, 0);
+    CHECK_U64(logged(w, 7)->seq, iss + 2 + 65535 + 2);
+    CHECK_U64(logged(w, 7)->ack, 50001);
+    world_free(w);
+}
+
 TEST_MAIN("tcp_scenarios", TEST_CASE(test_open_and_four_way_close),
           TEST_CASE(test_close_wait_lasts_fin_wait_2_times_out_only_orphaned),
           TEST_CASE(test_half_close), TEST_CASE(test_time_wait_reacks_retransmitted_fin),
@@ -1064,4 +1107,5 @@ TEST_MAIN("tcp_scenarios", TEST_CASE(test_open_and_four_way_close),
           TEST_CASE(test_close_with_unread_data_sends_rst),
           TEST_CASE(test_linger_zero_close_sends_rst),
           TEST_CASE(test_send_after_shutdown_wr_is_epipe), TEST_CASE(test_reset_before_accept),
-          TEST_CASE(test_soak_lossy_many_connections))
+          TEST_CASE(test_soak_lossy_many_connections),
+          TEST_CASE(test_time_wait_reuse_starts_above_old_sequence_space))
