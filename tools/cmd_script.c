@@ -11,7 +11,8 @@
 #include "tool.h"
 
 const char cmd_script_usage[] =
-    "usage: finack script [--verbose] [--pcap FILE] [--tolerance-usecs N] [--seed N] FILE.pkt...\n"
+    "usage: finack script [--verbose] [--trace FILE] [--pcap FILE] [--tolerance-usecs N]\n"
+    "                     [--seed N] FILE.pkt...\n"
     "       finack script --summary DIR\n"
     "\n"
     "Runs packetdrill scripts against a fresh finack stack each, over the\n"
@@ -21,6 +22,7 @@ const char cmd_script_usage[] =
     "the first mismatch; exits 1 unless every script passed.\n"
     "\n"
     "  --verbose             print every event with its time as it runs\n"
+    "  --trace FILE          write every event as a JSON line (one script only)\n"
     "  --pcap FILE           capture the stack's packets (one script only)\n"
     "  --tolerance-usecs N   timing tolerance (default 4000, as packetdrill)\n"
     "  --seed N              the simulator's seed: ISNs and ports (default 1)\n"
@@ -149,6 +151,7 @@ int cmd_script(int argc, char **argv)
     static const struct option longopts[] = {
         {"verbose", no_argument, NULL, 'v'},
         {"pcap", required_argument, NULL, 'p'},
+        {"trace", required_argument, NULL, 'T'},
         {"tolerance-usecs", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
         {"summary", required_argument, NULL, 'S'},
@@ -163,6 +166,7 @@ int cmd_script(int argc, char **argv)
         switch (c) {
         case 'v': o.verbose = true; break;
         case 'p': o.pcap_path = optarg; break;
+        case 'T': o.trace_path = optarg; break;
         case 't': o.tolerance = (int64_t)tool_parse_uint("--tolerance-usecs", optarg, 0, 60000000); break;
         case 's': o.seed = tool_parse_uint("--seed", optarg, 0, UINT64_MAX); break;
         case 'S': summary = optarg; break;
@@ -184,7 +188,8 @@ int cmd_script(int argc, char **argv)
         return TOOL_EXIT_OK;
     }
     if (optind >= argc) tool_usage_error("no script given (try 'finack help script')");
-    if (o.pcap_path && argc - optind > 1) tool_usage_error("--pcap takes one script");
+    if ((o.pcap_path || o.trace_path) && argc - optind > 1)
+        tool_usage_error("--pcap and --trace take one script");
     struct counts n = {0};
     for (int i = optind; i < argc; i++) count(&n, run_one(argv[i], &o, false));
     return n.fail || n.unsupported ? TOOL_EXIT_FAILURE : TOOL_EXIT_OK;

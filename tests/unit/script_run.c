@@ -2,7 +2,9 @@
  * exactly one way, and the runner must say FAIL with the message naming the
  * line and the difference. A correct base script passes first, so every
  * failure comes from the one change. */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "script/script.h"
 #include "test.h"
@@ -192,7 +194,42 @@ static void unsupported_is_never_pass(void)
     CHECK_STR(why, "line 2: system call epoll_create() is not supported");
 }
 
+/* --trace: every event as one JSON object a line, in order, with the
+ * virtual time, the script line and what happened. */
+static void trace_lists_every_event(void)
+{
+    struct script s;
+    char err[256], why[512];
+    REQUIRE(script_parse("t.pkt", base, strlen(base), &s, err, sizeof err) == 0);
+    char path[] = "/tmp/finack-trace-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    struct script_options o;
+    script_options_init(&o);
+    o.trace_path = path;
+    CHECK_EQ(script_run(&s, &o, why, sizeof why), SCRIPT_PASS);
+    script_free(&s);
+    FILE *f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    char line[512];
+    int n = 0;
+    char first[512] = "", eighth[512] = "";
+    while (fgets(line, sizeof line, f)) {
+        n++;
+        if (n == 1) snprintf(first, sizeof first, "%s", line);
+        if (n == 8) snprintf(eighth, sizeof eighth, "%s", line);
+    }
+    fclose(f);
+    unlink(path);
+    CHECK_STR(first, "{\"t_us\":0,\"line\":1,\"kind\":\"call\",\"text\":\"socket() = 3\"}\n");
+    CHECK_STR(eighth, "{\"t_us\":10000,\"line\":6,\"kind\":\"state\",\"text\":\"SYN_RCVD -> "
+                     "ESTABLISHED\"}\n");
+    CHECK_EQ(n, 16);
+}
+
 TEST_MAIN("script_run", TEST_CASE(base_passes), TEST_CASE(wrong_flags), TEST_CASE(wrong_seq),
           TEST_CASE(wrong_ack_and_window), TEST_CASE(wrong_options), TEST_CASE(missing_packet),
           TEST_CASE(extra_packet), TEST_CASE(wrong_return_and_errno), TEST_CASE(wrong_time),
-          TEST_CASE(blocking_call_times), TEST_CASE(unsupported_is_never_pass))
+          TEST_CASE(blocking_call_times), TEST_CASE(unsupported_is_never_pass),
+          TEST_CASE(trace_lists_every_event))

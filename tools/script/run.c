@@ -66,6 +66,7 @@ struct runner {
     struct finack_sim_link *link;
     struct finack_stack *stack;
     struct finack_pcap *pcap;
+    FILE *trace;              /* --trace: JSON lines, or NULL */
 
     struct captured *queue;
     size_t q_head, q_count, q_cap;
@@ -135,18 +136,46 @@ static void note_unsupported(struct runner *r, int line, const char *what)
     snprintf(r->unsupported_what, sizeof r->unsupported_what, "%s", what);
 }
 
-static void verbose(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void verbose(struct runner *r, const char *fmt, ...)
+static void json_string(FILE *f, const char *s)
 {
-    if (!r->o->verbose) return;
-    char t[32];
-    fmt_time(finack_sim_now(r->sim), t, sizeof t);
-    fprintf(r->o->out, "%4d %10s  ", r->line, t);
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* One event as it happens: a line on --verbose, a JSON object on --trace
+ * ({"t_us":..., "line":..., "kind":"in|out|call|block|state|skip|fail",
+ * "text":...}, one per line). kind names what happened. */
+static void verbose(struct runner *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void verbose(struct runner *r, const char *kind, const char *fmt, ...)
+{
+    if (!r->o->verbose && !r->trace) return;
+    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(r->o->out, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fputc('\n', r->o->out);
+    finack_time_t now = finack_sim_now(r->sim);
+    if (r->o->verbose) {
+        char t[32];
+        fmt_time(now, t, sizeof t);
+        fprintf(r->o->out, "%4d %10s  %s\n", r->line, t, text);
+    }
+    if (r->trace) {
+        fprintf(r->trace, "{\"t_us\":%" PRIu64 ",\"line\":%d,\"kind\":", (uint64_t)now, r->line);
+        json_string(r->trace, kind);
+        fputs(",\"text\":", r->trace);
+        const char *p = text;
+        while (*p == ' ') p++;
+        json_string(r->trace, p);
+        fputs("}\n", r->trace);
+    }
 }
 
 /* ---- Packets in packetdrill's notation ---------------------------------------------- */
@@ -664,7 +693,7 @@ static void expect_outbound(struct runner *r, const struct script_event *ev, fin
                  got_at, (uint64_t)r->tol);
             return;
         }
-        verbose(r, "%s", gtext);
+        verbose(r, "out", "%s", gtext);
         queue_pop(r);
         seq_want += len;
         remaining -= slice ? len : remaining;
@@ -1013,7 +1042,7 @@ static void check_result(struct runner *r, const struct script_event *ev, int64_
         fmt_time(want_end, t2, sizeof t2);
         fail(r, "%s() returned at %s, expected at %s", c->name, t1, t2);
     }
-    if (!r->failed) verbose(r, "%s() = %" PRId64 "%s%s", c->name, rc < 0 ? -1 : rc,
+    if (!r->failed) verbose(r, "call", "%s() = %" PRId64 "%s%s", c->name, rc < 0 ? -1 : rc,
                             rc < 0 ? " " : "", rc < 0 ? script_errno_name((int)-rc) : "");
     r->line = saved;
 }
@@ -1067,7 +1096,7 @@ static void run_syscall(struct runner *r, const struct script_event *ev, finack_
     }
     if (rc == WOULD_BLOCK) {
         r->pending.retry = true;
-        verbose(r, "%s() blocks", ev->call.name);
+        verbose(r, "block", "%s() blocks", ev->call.name);
         return;
     }
     r->pending.active = false;
@@ -1106,7 +1135,7 @@ static void on_state(void *ctx, const struct finack_state_event *ev)
     struct runner *r = ctx;
     if (ev->raddr != REMOTE_IP) return;
     r->conn_state = ev->to;
-    verbose(r, "  %s -> %s", ev->from, ev->to);
+    verbose(r, "state", "  %s -> %s", ev->from, ev->to);
 }
 
 static int setup(struct runner *r)
@@ -1134,6 +1163,10 @@ static int setup(struct runner *r)
     if (rc < 0) return rc;
     rc = finack_sim_link_set_receiver(r->link, FINACK_SIM_B, on_outbound, r);
     if (rc < 0) return rc;
+    if (r->o->trace_path) {
+        r->trace = fopen(r->o->trace_path, "w");
+        if (!r->trace) return -errno;
+    }
     if (r->o->pcap_path) {
         rc = finack_pcap_open_file(&r->pcap, r->o->pcap_path);
         if (rc < 0) return rc;
@@ -1146,6 +1179,8 @@ static int setup(struct runner *r)
 
 static void teardown(struct runner *r)
 {
+    if (r->trace) fclose(r->trace); /* what closing the sockets does is not the script's */
+    r->trace = NULL;
     for (int fd = 0; fd < MAX_FDS; fd++)
         if (r->fds[fd].open) finack_close(r->stack, r->fds[fd].handle);
     if (r->sim) finack_sim_destroy(r->sim);
@@ -1181,7 +1216,7 @@ enum script_result script_run(const struct script *s, const struct script_option
         const struct script_event *ev = &s->events[i];
         r.line = ev->line;
         if (ev->kind == SCRIPT_EVENT_SHELL) {
-            verbose(&r, "not run (tunes a kernel): %s", ev->text);
+            verbose(&r, "skip", "not run (tunes a kernel): %s", ev->text);
             continue;
         }
         if (ev->kind == SCRIPT_EVENT_CODE) {
@@ -1204,7 +1239,7 @@ enum script_result script_run(const struct script *s, const struct script_option
             if (r.failed || (o.strict && !no_stray_packets(&r))) break;
             char text[256];
             describe_script_packet(&ev->packet, text, sizeof text);
-            verbose(&r, "%s", text);
+            verbose(&r, "in", "%s", text);
             inject(&r, &ev->packet);
             advance(&r, at, false);
         } else {
@@ -1226,6 +1261,12 @@ enum script_result script_run(const struct script *s, const struct script_option
         result = SCRIPT_UNSUPPORTED;
         snprintf(why, why_len, "line %d: %s is not supported", r.unsupported_line,
                  r.unsupported_what);
+    }
+    if (result != SCRIPT_PASS) {
+        bool was_verbose = o.verbose;
+        o.verbose = false; /* the verdict line says it already */
+        verbose(&r, result == SCRIPT_FAIL ? "fail" : "unsupported", "%s", why);
+        o.verbose = was_verbose;
     }
     teardown(&r);
     return result;

@@ -152,7 +152,8 @@ struct script_options {
     bool verbose;             /* print every event as it runs */
     int64_t tolerance;        /* µs; default 4000 like packetdrill's */
     FILE *out;                /* messages (verbose lines, the failure) */
-    const char *pcap_path;    /* capture the run (--trace FILE), or NULL */
+    const char *pcap_path;    /* capture the stack's packets (--pcap FILE), or NULL */
+    const char *trace_path;   /* every event as JSON lines (--trace FILE), or NULL */
     uint64_t seed;            /* the simulator's seed: ISNs, ports */
     /* If set, receives the RFC name of the state the script's connection
      * (the last one it opened, not a listener) ended in, "CLOSED" once it is
