@@ -2,6 +2,7 @@
  * SYN_SENT, then for the other states the sequence check, RST, SYN, ACK,
  * text and FIN, with RFC 5961 for RST, SYN and ACK validation. */
 #include <errno.h>
+#include <string.h>
 
 #include "ip/ip.h"
 #include "stack.h"
@@ -337,16 +338,76 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
     return true;
 }
 
-/* Seventh check: in-order data into the receive buffer. */
+/* Record [start, end) as held past the hole, merging with its neighbours.
+ * False if that would take more than TCP_OOO_RANGES ranges. */
+static bool ooo_insert(struct tcp_conn *conn, uint32_t start, uint32_t end)
+{
+    size_t i = 0;
+    while (i < conn->ooo_count && seq_lt(conn->ooo[i].end, start)) i++;
+    /* Every range from i that touches or overlaps [start, end) merges. */
+    size_t j = i;
+    while (j < conn->ooo_count && seq_leq(conn->ooo[j].start, end)) {
+        start = seq_min(start, conn->ooo[j].start);
+        end = seq_max(end, conn->ooo[j].end);
+        j++;
+    }
+    size_t merged = j - i;
+    if (merged == 0 && conn->ooo_count == TCP_OOO_RANGES) return false;
+    size_t tail = conn->ooo_count - j;
+    if (merged != 1)
+        memmove(&conn->ooo[i + 1], &conn->ooo[j], tail * sizeof conn->ooo[0]);
+    conn->ooo[i] = (struct tcp_seq_range){start, end};
+    conn->ooo_count = (uint8_t)(i + 1 + tail);
+    return true;
+}
+
+/* Data beyond RCV.NXT: into the ring at its final offset, and listed. */
+static void text_out_of_order(struct tcp_conn *conn, struct tcp_segment *seg)
+{
+    struct finack_stack *stack = conn->tcp->stack;
+    conn->ack_now = true; /* a duplicate ACK at once tells the sender of the hole */
+    uint32_t offset = seg->seq - conn->rcv_nxt;
+    size_t n = 0;
+    if (!conn->rcv_shutdown && !ring_reserve(&conn->rcv_buf))
+        n = ring_write_at(&conn->rcv_buf, offset, seg->payload, seg->payload_len);
+    if (n < seg->payload_len || !ooo_insert(conn, seg->seq, seg->seq + (uint32_t)n)) {
+        stack_drop(stack, FINACK_DROP_TCP_OUT_OF_ORDER);
+        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+        return;
+    }
+    if (seg->flags & TCP_FLAG_FIN) {
+        conn->ooo_fin = true;
+        conn->ooo_fin_seq = seg->seq + (uint32_t)n;
+        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+    }
+}
+
+/* RCV.NXT moved: take in the out-of-order ranges it reached. True if it
+ * filled (part of) a hole. */
+static bool ooo_advance(struct tcp_conn *conn)
+{
+    bool filled = false;
+    while (conn->ooo_count && seq_leq(conn->ooo[0].start, conn->rcv_nxt)) {
+        if (seq_gt(conn->ooo[0].end, conn->rcv_nxt)) {
+            uint32_t more = conn->ooo[0].end - conn->rcv_nxt;
+            ring_commit(&conn->rcv_buf, more);
+            conn->rcv_nxt += more;
+        }
+        memmove(&conn->ooo[0], &conn->ooo[1], (size_t)(conn->ooo_count - 1) * sizeof conn->ooo[0]);
+        conn->ooo_count--;
+        filled = true;
+    }
+    return filled;
+}
+
+/* Seventh check: data into the receive buffer, in order or not. */
 static void text_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct tcp_segment *seg = &a->seg;
     struct finack_stack *stack = conn->tcp->stack;
     if (!seg->payload_len || !tcp_state_can_receive_data(conn->state)) return;
     if (seg->seq != conn->rcv_nxt) {
-        stack_drop(stack, FINACK_DROP_TCP_OUT_OF_ORDER);
-        conn->ack_now = true; /* a duplicate ACK tells the sender of the gap */
-        seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+        text_out_of_order(conn, seg);
         return;
     }
     if (ring_reserve(&conn->rcv_buf)) {
@@ -362,6 +423,8 @@ static void text_input(struct tcp_conn *conn, struct arrival *a)
     }
     conn->rcv_nxt += (uint32_t)taken;
     seg->payload_len = taken;
+    /* RFC 5681 §4.2: a segment that fills a hole is ACKed at once. */
+    if (conn->ooo_count && ooo_advance(conn)) conn->ack_now = true;
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): at least every
      * second full segment, within 40 ms; Linux's quick-ACK start-up. */
     conn->unacked_segments++;
@@ -378,7 +441,13 @@ static void text_input(struct tcp_conn *conn, struct arrival *a)
 static void fin_input(struct tcp_conn *conn, struct arrival *a)
 {
     const struct tcp_segment *seg = &a->seg;
-    if (!(seg->flags & TCP_FLAG_FIN) || seg->seq + seg->payload_len != conn->rcv_nxt) return;
+    bool fin = (seg->flags & TCP_FLAG_FIN) && seg->seq + seg->payload_len == conn->rcv_nxt;
+    /* A FIN that came beyond a hole, now reached. */
+    if (conn->ooo_fin && !conn->ooo_count && conn->rcv_nxt == conn->ooo_fin_seq &&
+        tcp_state_can_receive_data(conn->state))
+        fin = true;
+    if (!fin) return;
+    conn->ooo_fin = false;
     conn->rcv_nxt++;
     conn->fin_rcvd = true;
     conn->ack_now = true;

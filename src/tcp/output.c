@@ -105,9 +105,20 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
                      now);
 }
 
+/* A segment without text carries the highest sequence number sent, not
+ * SND.NXT as a retransmission timeout rewound it (Linux's
+ * tcp_acceptable_seq): the peer may hold everything up to SND.MAX already,
+ * and would find a rewound number old, drop the segment as unacceptable
+ * and never see its ACK. Two ends retransmitting at each other would then
+ * ignore each other's ACKs for good. */
+static uint32_t bare_seq(const struct tcp_conn *conn)
+{
+    return conn->snd_max;
+}
+
 void tcp_send_ack(struct tcp_conn *conn, finack_time_t now)
 {
-    send_segment(conn, conn->snd_nxt, TCP_FLAG_ACK, 0, 0, now);
+    send_segment(conn, bare_seq(conn), TCP_FLAG_ACK, 0, 0, now);
 }
 
 /* The SYN (active open) or SYN-ACK (passive open or simultaneous open). */
@@ -128,7 +139,7 @@ void tcp_send_syn(struct tcp_conn *conn, finack_time_t now)
 
 void tcp_send_rst(struct tcp_conn *conn, finack_time_t now)
 {
-    send_segment(conn, conn->snd_nxt, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 0, now);
+    send_segment(conn, bare_seq(conn), TCP_FLAG_RST | TCP_FLAG_ACK, 0, 0, now);
 }
 
 /* RFC 5961 §7 rate limit, per connection as Linux since 6.0 (one per

@@ -12,6 +12,7 @@ struct ring {
     size_t cap;   /* capacity once allocated (the socket's buffer size) */
     size_t head;  /* offset of the first byte */
     size_t len;   /* bytes held */
+    size_t ahead; /* bytes past the held ones written by ring_write_at (a high mark) */
 };
 
 static inline size_t ring_free(const struct ring *r) { return r->cap - r->len; }
@@ -25,6 +26,13 @@ void ring_free_memory(struct ring *r);
 int ring_resize(struct ring *r, size_t cap);
 /* Append up to len bytes; returns how many were taken. */
 size_t ring_write(struct ring *r, const void *data, size_t len);
+/* Write len bytes offset bytes past the held data, without counting them
+ * as held (out-of-order data waiting for the gap before it): they sit
+ * where they will stay, so filling the gap never copies them again.
+ * Returns how many fit. */
+size_t ring_write_at(struct ring *r, size_t offset, const void *data, size_t len);
+/* Count n more bytes as held: data ring_write_at put right after them. */
+void ring_commit(struct ring *r, size_t n);
 /* Copy len bytes starting offset bytes after the head, without consuming. */
 void ring_peek(const struct ring *r, size_t offset, void *out, size_t len);
 /* Drop len bytes from the head. */

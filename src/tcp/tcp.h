@@ -69,6 +69,7 @@ struct tcp_tuple {
 #define TCP_DEFAULT_SNDBUF 16384          /* Linux tcp_wmem[1] */
 #define TCP_DEFAULT_RCVBUF 131072         /* Linux tcp_rmem[1] */
 #define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
+#define TCP_OOO_RANGES 8                  /* out-of-order ranges kept past a hole */
 #define TCP_CHALLENGE_ACK_INTERVAL FINACK_MSEC(500) /* Linux tcp_invalid_ratelimit */
 #define TCP_ORPHAN_RETRIES 8              /* Linux tcp_orphan_retries() for a live orphan */
 #define TCP_TIMEOUT_MIN FINACK_MSEC(2)    /* Linux TCP_TIMEOUT_MIN (2 jiffies) */
@@ -127,6 +128,15 @@ struct tcp_conn {
     bool fin_sent;            /* our FIN has a sequence number (snd_max counts it) */
     bool rcv_shutdown;        /* the application will read no more */
     bool fin_rcvd;            /* the peer's FIN arrived in order: reads end with EOF */
+
+    /* Out-of-order data (RFC 9293 §3.10.7.4, seventh): received beyond a
+     * hole, written into the receive ring at its final offset, and listed
+     * here as sorted, disjoint sequence ranges [start, end), so filling the
+     * hole only moves RCV.NXT. A FIN beyond the hole waits in ooo_fin. */
+    struct tcp_seq_range { uint32_t start, end; } ooo[TCP_OOO_RANGES];
+    uint8_t ooo_count;
+    bool ooo_fin;
+    uint32_t ooo_fin_seq;     /* the FIN's sequence number */
     bool passive;             /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
     bool nodelay;             /* TCP_NODELAY: Nagle off */
     bool in_table;            /* in the 4-tuple table (or the listener table) */
