@@ -116,6 +116,8 @@ enum finack_drop_reason {
     X(ICMP_OUT_DEST_UNREACHS, "IcmpOutDestUnreachs", "ICMP unreachables sent") \
     X(TCP_IN_SEGS, "TcpInSegs", "TCP segments received")                       \
     X(TCP_OUT_SEGS, "TcpOutSegs", "TCP segments sent")                         \
+    X(TCP_DUP_ACKS, "TcpExtTCPDupAcks", "TCP duplicate ACKs received (RFC 5681)") \
+    X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans", "TCP fast retransmits (3 duplicate ACKs)")                         \
     X(TCP_WIN_PROBE, "TCPWinProbe", "TCP zero-window probes sent")             \
     X(TCP_KEEPALIVE, "TCPKeepAlive", "TCP keepalive probes sent")              \
     X(TCP_ABORT_ON_TIMEOUT, "TCPAbortOnTimeout", "TCP connections ended by a timeout")

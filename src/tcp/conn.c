@@ -171,6 +171,7 @@ void tcp_open_init(struct tcp_conn *conn, finack_time_t now)
     conn->ts_offset = (uint32_t)(stack->secret[1] >> 32) ^ conn->tuple.lport ^ conn->tuple.rport;
     conn->iss = tcp_isn(stack, &conn->tuple, now);
     conn->snd_una = conn->snd_nxt = conn->snd_max = conn->iss;
+    conn->recover = conn->iss;
     conn->rtt_timing = true;
     conn->rtt_seq = conn->iss;
     conn->rtt_start = now;

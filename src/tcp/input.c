@@ -84,7 +84,7 @@ static void connection_established(struct tcp_conn *conn, finack_time_t now)
     }
     conn->retransmits = 0;
     conn->backoff = 0;
-    conn->cwnd = TCP_INITIAL_CWND_SEGMENTS * (uint32_t)conn->snd_mss;
+    conn->cc->init(conn);
     /* Linux acknowledges the first segments at once (tcp_incr_quickack). */
     uint32_t quick = (uint32_t)(conn->rcv_buf.cap / (2u * conn->rcv_mss));
     conn->quickacks = quick < 16 ? quick : 16;
@@ -249,16 +249,69 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
      * until an RTT sample says what the RTO is (Karn's algorithm, RFC 6298
      * §5: an ACK of retransmitted data gives none). */
     conn->retransmits = 0;
-    uint32_t mss = conn->snd_mss;
-    if (conn->cwnd < conn->ssthresh)
-        conn->cwnd += acked < mss ? acked : mss; /* slow start, RFC 5681 §3.1 */
-    else
-        conn->cwnd += mss * mss / conn->cwnd > 0 ? mss * mss / conn->cwnd : 1;
     conn->snd_una = ack;
+    conn->dupacks = 0;
+    if (!conn->in_recovery) {
+        conn->cc->on_ack(conn, acked, now);
+    } else if (seq_geq(ack, conn->recover)) {
+        /* A full ACK ends fast recovery (RFC 6582 §3.2 step 3, option 1:
+         * deflate to what is in flight, no burst). */
+        uint32_t flight = conn->snd_max - ack;
+        uint32_t mss = conn->snd_mss;
+        conn->cwnd = conn->ssthresh < flight + mss ? conn->ssthresh : flight + mss;
+        conn->in_recovery = false;
+    } else {
+        /* A partial ACK (step 4): the next hole is lost too. Resend it at
+         * once, and deflate by what was acknowledged, adding back one SMSS. */
+        tcp_retransmit_at(conn, ack, now);
+        conn->cwnd = conn->cwnd > acked ? conn->cwnd - acked : 0;
+        if (acked >= conn->snd_mss) conn->cwnd += conn->snd_mss;
+        if (conn->cwnd < conn->snd_mss) conn->cwnd = conn->snd_mss;
+    }
     if (seq_lt(conn->snd_nxt, ack)) conn->snd_nxt = ack;
     tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
     tcp_arm_retransmit(conn, now);
     tcp_notify(conn);
+}
+
+/* RFC 5681 §2's duplicate ACK: data outstanding, the segment carries no
+ * text, SYN or FIN, acknowledges SND.UNA and leaves the window as it was. */
+static bool is_duplicate_ack(const struct tcp_conn *conn, const struct tcp_segment *seg,
+                             bool in_flight)
+{
+    return in_flight && seg->ack == conn->snd_una && !seg->payload_len &&
+           !(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
+           ((uint32_t)seg->window << conn->snd_wscale) == conn->snd_wnd;
+}
+
+/* Fast retransmit and fast recovery (RFC 5681 §3.2, NewReno RFC 6582):
+ * the third duplicate ACK resends the first unacknowledged segment without
+ * waiting for the timer; each further one means a segment left the
+ * network, so cwnd grows by one SMSS and new data may go. */
+static void duplicate_ack(struct tcp_conn *conn, finack_time_t now)
+{
+    stack_count(conn->tcp->stack, FINACK_CTR_TCP_DUP_ACKS);
+    conn->dupacks++;
+    uint32_t mss = conn->snd_mss;
+    if (conn->in_recovery) {
+        conn->cwnd += mss;
+        tcp_output(conn, now);
+        return;
+    }
+    if (conn->dupacks != TCP_DUPACK_THRESHOLD) return;
+    /* RFC 6582 §3.2 step 2: not again for the window a recovery or a
+     * timeout already dealt with, whose duplicates may still come in (an
+     * ACK at RECOVER itself opens a new window). */
+    if (seq_lt(conn->snd_una, conn->recover)) return;
+    stack_count(conn->tcp->stack, FINACK_CTR_TCP_FAST_RETRANS);
+    conn->ssthresh = conn->cc->ssthresh(conn);
+    conn->recover = conn->snd_max;
+    conn->in_recovery = true;
+    tcp_retransmit_at(conn, conn->snd_una, now);
+    conn->cwnd = conn->ssthresh + TCP_DUPACK_THRESHOLD * mss;
+    tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
+    tcp_arm_retransmit(conn, now);
+    tcp_output(conn, now);
 }
 
 static void accept_ready(struct tcp_conn *conn)
@@ -306,9 +359,12 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
         return false;
     }
     bool prior_in_flight = conn->snd_max != conn->snd_una;
+    uint32_t prior_wnd = conn->snd_wnd;
     if (seq_gt(seg->ack, conn->snd_una)) ack_advances(conn, seg, a->now);
+    else if (is_duplicate_ack(conn, seg, prior_in_flight)) duplicate_ack(conn, a->now);
     if (seq_geq(seg->ack, conn->snd_una)) {
         update_window(conn, seg);
+        if (conn->snd_wnd != prior_wnd) conn->dupacks = 0; /* a window update, not a dup */
         /* The peer is alive (Linux tcp_ack): the keepalive idle clock
          * restarts and no probe is outstanding any more. */
         conn->rcv_tstamp = a->now;

@@ -285,6 +285,21 @@ void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now)
     send_new(conn, len, fin_waits && len == unsent && len < room, len > 0, now);
 }
 
+void tcp_retransmit_at(struct tcp_conn *conn, uint32_t seq, finack_time_t now)
+{
+    uint32_t end = data_end(conn);
+    if (!seq_lt(seq, conn->snd_max)) return;
+    uint32_t data = seq_lt(seq, end) ? end - seq : 0;
+    uint32_t mss = tcp_effective_mss(conn);
+    uint32_t len = data < mss ? data : mss;
+    if (seq_gt(seq + len, conn->snd_max)) len = conn->snd_max - seq;
+    bool fin = conn->fin_sent && seq + len == end;
+    uint8_t flags = TCP_FLAG_ACK | (len && seq + len == end ? TCP_FLAG_PSH : 0) |
+                    (fin ? TCP_FLAG_FIN : 0);
+    conn->rtt_timing = false; /* Karn: nothing timed across a retransmission */
+    send_segment(conn, seq, flags, seq - conn->snd_una, len, now);
+}
+
 /* Resend the first segment after SND.UNA whatever the window says (Linux's
  * tcp_retransmit_skb lets the head go beyond the window): after a timeout
  * when the peer shrank its window below it, so that the retransmissions are

@@ -99,6 +99,7 @@ void tcp_synrecv_build(const struct tcp_synrecv *sr, struct tcp_conn *conn, fina
     tcp_child_init(conn, sr->listener, &sr->tuple, now);
     conn->iss = sr->iss;
     conn->snd_una = conn->snd_nxt = conn->snd_max = sr->iss;
+    conn->recover = sr->iss;
     struct tcp_segment syn = {.seq = sr->irs, .window = sr->peer_window, .flags = TCP_FLAG_SYN};
     syn.opt.has_mss = sr->has_mss;
     syn.opt.mss = sr->peer_mss;

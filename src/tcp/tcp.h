@@ -69,6 +69,7 @@ struct tcp_tuple {
 #define TCP_DEFAULT_SNDBUF 16384          /* Linux tcp_wmem[1] */
 #define TCP_DEFAULT_RCVBUF 131072         /* Linux tcp_rmem[1] */
 #define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
+#define TCP_DUPACK_THRESHOLD 3            /* RFC 5681 §3.2 */
 #define TCP_OOO_RANGES 8                  /* out-of-order ranges kept past a hole */
 #define TCP_CHALLENGE_ACK_INTERVAL FINACK_MSEC(500) /* Linux tcp_invalid_ratelimit */
 #define TCP_ORPHAN_RETRIES 8              /* Linux tcp_orphan_retries() for a live orphan */
@@ -142,8 +143,12 @@ struct tcp_conn {
     bool in_table;            /* in the 4-tuple table (or the listener table) */
     bool queued;              /* in its listener's accept queue */
 
-    /* Congestion control (RFC 5681). */
+    /* Congestion control (RFC 5681) and loss recovery (RFC 6582 NewReno). */
+    const struct tcp_cc_ops *cc;
     uint32_t cwnd, ssthresh;
+    uint32_t dupacks;         /* duplicate ACKs in a row */
+    bool in_recovery;         /* fast recovery until RECOVER is acknowledged */
+    uint32_t recover;         /* SND.MAX when recovery began (RFC 6582 "recover") */
 
     /* RTT and retransmission (RFC 6298). */
     finack_time_t srtt, rttvar, rto;
@@ -186,6 +191,16 @@ struct tcp_conn {
 };
 
 struct tcp_stats;
+struct tcp_conn;
+
+/* Congestion control algorithms (tcp/cc.c). */
+struct tcp_cc_ops {
+    const char *name;
+    void (*init)(struct tcp_conn *conn);            /* the initial window */
+    void (*on_ack)(struct tcp_conn *conn, uint32_t acked, finack_time_t now);
+    uint32_t (*ssthresh)(const struct tcp_conn *conn); /* after a loss */
+};
+extern const struct tcp_cc_ops tcp_cc_reno;
 #define TCP_PORT_PERTURB_SLOTS 256
 
 /* A state change as observers see it (traces, tests): also reported for a
@@ -300,6 +315,9 @@ bool tcp_has_unsent(const struct tcp_conn *conn);
 bool tcp_window_takes_next(const struct tcp_conn *conn);
 void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_probe_ack(struct tcp_conn *conn, finack_time_t now);
+/* Resend the segment that starts at seq (fast retransmit, partial ACKs);
+ * SND.NXT stays where it is. */
+void tcp_retransmit_at(struct tcp_conn *conn, uint32_t seq, finack_time_t now);
 void tcp_retransmit_head(struct tcp_conn *conn, finack_time_t now);
 
 /* Input (tcp/input.c). */

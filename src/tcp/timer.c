@@ -164,10 +164,15 @@ static bool zero_window_timed_out(const struct tcp_conn *conn, finack_time_t now
 /* RFC 5681 §3.1 eq. 4: the congestion response to a timeout. */
 static void enter_loss(struct tcp_conn *conn)
 {
-    uint32_t flight = conn->snd_max - conn->snd_una;
-    uint32_t half = flight / 2;
-    conn->ssthresh = half > 2u * conn->snd_mss ? half : 2u * conn->snd_mss;
+    /* RFC 5681 eq. 4 (FlightSize counts from SND.MAX, so repeated timeouts
+     * give the same value); a fast recovery already set it for this loss. */
+    if (!conn->in_recovery) conn->ssthresh = conn->cc->ssthresh(conn);
     conn->cwnd = conn->snd_mss;
+    /* RFC 6582 §4: the duplicates this window still brings must not start
+     * a fast retransmit. */
+    conn->in_recovery = false;
+    conn->dupacks = 0;
+    conn->recover = conn->snd_max;
 }
 
 static void on_retransmit(struct tcp_conn *conn, finack_time_t now)
