@@ -40,6 +40,7 @@ void tcp_take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, 
     conn->snd_wscale = conn->wscale_ok ? (seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
     if (!conn->wscale_ok) conn->rcv_wscale = 0;
     conn->ts_ok = offered_ts && seg->opt.has_timestamp;
+    conn->sack_ok = seg->opt.sack_permitted;
     if (conn->ts_ok) conn->ts_recent = seg->opt.ts_val;
     conn->irs = seg->seq;
     conn->rcv_nxt = seg->seq + 1;
@@ -426,6 +427,7 @@ static void text_out_of_order(struct tcp_conn *conn, struct tcp_segment *seg)
     size_t n = 0;
     if (!conn->rcv_shutdown && !ring_reserve(&conn->rcv_buf))
         n = ring_write_at(&conn->rcv_buf, offset, seg->payload, seg->payload_len);
+    conn->ooo_last = seg->seq;
     if (n < seg->payload_len || !ooo_insert(conn, seg->seq, seg->seq + (uint32_t)n)) {
         stack_drop(stack, FINACK_DROP_TCP_OUT_OF_ORDER);
         seg->flags &= (uint8_t)~TCP_FLAG_FIN;

@@ -40,6 +40,22 @@ uint32_t tcp_receive_window(struct tcp_conn *conn)
     return wnd > keep ? wnd : keep;
 }
 
+/* RFC 2018 §4: the block holding the most recently received segment
+ * first, then the other ranges held past the hole; the wire layer keeps
+ * as many as fit beside the other options (3 with timestamps). */
+static void fill_sack(const struct tcp_conn *conn, struct tcp_segment *seg)
+{
+    uint8_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint8_t i = 0; i < conn->ooo_count && n < TCP_MAX_SACK_BLOCKS; i++) {
+            bool latest = seq_in(conn->ooo_last, conn->ooo[i].start, conn->ooo[i].end);
+            if (latest != (pass == 0)) continue;
+            seg->opt.sack[n++] = (struct tcp_sack_block){conn->ooo[i].start, conn->ooo[i].end};
+        }
+    }
+    seg->opt.sack_count = n;
+}
+
 static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_time_t now)
 {
     bool syn = seg->flags & TCP_FLAG_SYN;
@@ -52,12 +68,17 @@ static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_
             seg->opt.has_wscale = true;
             seg->opt.wscale = conn->rcv_wscale;
         }
+        /* RFC 2018: we report holes with SACK blocks when both agree. */
+        if (!syn_ack || conn->sack_ok) seg->opt.sack_permitted = true;
     }
     if (syn ? (!syn_ack || conn->ts_ok) : conn->ts_ok) {
         seg->opt.has_timestamp = true;
         seg->opt.ts_val = tcp_ts_now(conn, now);
         seg->opt.ts_ecr = (seg->flags & TCP_FLAG_ACK) ? conn->ts_recent : 0;
     }
+    if (!syn && conn->sack_ok && conn->ooo_count && (seg->flags & TCP_FLAG_ACK) &&
+        !(seg->flags & TCP_FLAG_RST))
+        fill_sack(conn, seg);
 }
 
 /* Send one segment of the connection: seq, flags and len bytes of the send
@@ -221,12 +242,30 @@ uint32_t tcp_effective_mss(const struct tcp_conn *conn)
     return conn->snd_mss - options;
 }
 
+/* Payload a segment can carry now: the MSS less the SACK blocks our ACKs
+ * report while a hole is open (Linux's tcp_current_mss), or a full-sized
+ * segment would no longer fit the path. */
+static uint32_t segment_room(const struct tcp_conn *conn)
+{
+    uint32_t mss = tcp_effective_mss(conn);
+    if (!conn->sack_ok || !conn->ooo_count) return mss;
+    struct tcp_segment probe = {.flags = TCP_FLAG_ACK};
+    probe.opt.has_timestamp = conn->ts_ok;
+    probe.opt.sack_count = conn->ooo_count < TCP_MAX_SACK_BLOCKS ? conn->ooo_count
+                                                                  : TCP_MAX_SACK_BLOCKS;
+    uint32_t with = (uint32_t)wire_tcp_options_len(&probe);
+    probe.opt.sack_count = 0;
+    uint32_t extra = with - (uint32_t)wire_tcp_options_len(&probe);
+    return mss > extra + 64 ? mss - extra : 64;
+}
+
+
 /* Whether the peer's window takes the next segment (Linux tcp_ack_probe's
  * test on the head of the write queue): the rest of the data up to an MSS,
  * or the FIN alone. */
 bool tcp_window_takes_next(const struct tcp_conn *conn)
 {
-    uint32_t unsent = unsent_bytes(conn), mss = tcp_effective_mss(conn);
+    uint32_t unsent = unsent_bytes(conn), mss = segment_room(conn);
     uint32_t need = unsent ? (unsent < mss ? unsent : mss) : 1;
     return need <= window_room(conn);
 }
@@ -279,7 +318,7 @@ void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now)
         tcp_send_probe_ack(conn, now);
         return;
     }
-    uint32_t mss = tcp_effective_mss(conn);
+    uint32_t mss = segment_room(conn);
     uint32_t len = unsent < room ? unsent : room;
     if (len > mss) len = mss;
     send_new(conn, len, fin_waits && len == unsent && len < room, len > 0, now);
@@ -290,7 +329,7 @@ void tcp_retransmit_at(struct tcp_conn *conn, uint32_t seq, finack_time_t now)
     uint32_t end = data_end(conn);
     if (!seq_lt(seq, conn->snd_max)) return;
     uint32_t data = seq_lt(seq, end) ? end - seq : 0;
-    uint32_t mss = tcp_effective_mss(conn);
+    uint32_t mss = segment_room(conn);
     uint32_t len = data < mss ? data : mss;
     if (seq_gt(seq + len, conn->snd_max)) len = conn->snd_max - seq;
     bool fin = conn->fin_sent && seq + len == end;
@@ -308,7 +347,7 @@ void tcp_retransmit_head(struct tcp_conn *conn, finack_time_t now)
 {
     uint32_t end = data_end(conn);
     uint32_t data = seq_lt(conn->snd_una, end) ? end - conn->snd_una : 0;
-    uint32_t flight = conn->snd_max - conn->snd_una, mss = tcp_effective_mss(conn);
+    uint32_t flight = conn->snd_max - conn->snd_una, mss = segment_room(conn);
     uint32_t len = data < flight ? data : flight;
     if (len > mss) len = mss;
     bool last = conn->snd_una + len == end;
@@ -324,7 +363,7 @@ void tcp_output(struct tcp_conn *conn, finack_time_t now)
 {
     if (!tcp_state_synchronized(conn->state) && conn->state != TCPS_SYN_RCVD) return;
     bool sent = false;
-    uint32_t mss = tcp_effective_mss(conn);
+    uint32_t mss = segment_room(conn);
     while (conn->state != TCPS_SYN_RCVD && conn->state != TCPS_TIME_WAIT) {
         uint32_t end = data_end(conn);
         uint32_t unsent = seq_lt(conn->snd_nxt, end) ? end - conn->snd_nxt : 0;

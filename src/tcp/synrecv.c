@@ -106,6 +106,7 @@ void tcp_synrecv_build(const struct tcp_synrecv *sr, struct tcp_conn *conn, fina
     syn.opt.has_wscale = sr->has_wscale;
     syn.opt.wscale = sr->peer_wscale;
     syn.opt.has_timestamp = sr->ts_ok;
+    syn.opt.sack_permitted = sr->sack_ok;
     syn.opt.ts_val = sr->ts_recent;
     tcp_take_syn_options(conn, &syn, true, true);
     conn->snd_wl1 = sr->irs;
@@ -179,6 +180,7 @@ int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
     sr->has_wscale = syn->opt.has_wscale;
     sr->peer_wscale = syn->opt.wscale;
     sr->ts_ok = syn->opt.has_timestamp;
+    sr->sack_ok = syn->opt.sack_permitted;
     sr->ts_recent = syn->opt.ts_val;
     sr->sent = now;
     timer_init(&sr->timer, on_timer);

@@ -120,6 +120,7 @@ struct tcp_conn {
     uint16_t rcv_mss;         /* the MSS we advertise */
     uint8_t snd_wscale, rcv_wscale;
     bool wscale_ok, ts_ok;
+    bool sack_ok;             /* both offered SACK-permitted (RFC 2018): we send SACK blocks */
     uint32_t ts_recent;       /* TS.Recent (RFC 7323 §4.3) */
     uint32_t ts_offset;       /* random per-connection offset of our TSval clock */
 
@@ -136,6 +137,7 @@ struct tcp_conn {
      * hole only moves RCV.NXT. A FIN beyond the hole waits in ooo_fin. */
     struct tcp_seq_range { uint32_t start, end; } ooo[TCP_OOO_RANGES];
     uint8_t ooo_count;
+    uint32_t ooo_last;        /* start of the last out-of-order segment (SACK's first block) */
     bool ooo_fin;
     uint32_t ooo_fin_seq;     /* the FIN's sequence number */
     bool passive;             /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
@@ -223,7 +225,7 @@ struct tcp_synrecv {
     uint32_t ts_recent;       /* the SYN's TSval */
     uint16_t peer_mss, peer_window;
     uint8_t peer_wscale;
-    bool has_mss, has_wscale, ts_ok;
+    bool has_mss, has_wscale, ts_ok, sack_ok;
     uint8_t retransmits;      /* of the SYN-ACK */
     uint32_t rcv_wnd;         /* the window our SYN-ACK offered */
     finack_time_t sent;       /* the first SYN-ACK, for the RTT sample */

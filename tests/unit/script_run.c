@@ -15,7 +15,7 @@ static const char base[] =
     "+0    bind(3, ..., ...) = 0\n"                                                      /* 2 */
     "+0    listen(3, 1) = 0\n"                                                           /* 3 */
     "+0    < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"       /* 4 */
-    "+0    > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val 200 ecr 100,nop,wscale 7>\n" /* 5 */
+    "+0    > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 200 ecr 100,nop,wscale 7>\n" /* 5 */
     "+.01  < . 1:1(0) ack 1 win 1024 <nop,nop,TS val 110 ecr 200>\n"                     /* 6 */
     "+0    accept(3, ..., ...) = 4\n"                                                    /* 7 */
     "+0    < P. 1:101(100) ack 1 win 1024 <nop,nop,TS val 120 ecr 200>\n"                /* 8 */
@@ -104,12 +104,11 @@ static void wrong_ack_and_window(void)
 
 static void wrong_options(void)
 {
-    expect_fail(5, "+0 > S. 0:0(0) ack 1 win 65535 <mss 1000,nop,nop,TS val 200 ecr 100,nop,wscale 7>",
+    expect_fail(5, "+0 > S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,TS val 200 ecr 100,nop,wscale 7>",
                 NULL,
-                "line 5: expected > S. 0:0(0) ack 1 win 65535 <mss 1000,nop,nop,TS val 200 ecr "
-                "100,nop,wscale 7> at 0.000000, got > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,"
-                "nop,TS val 200 ecr 100,nop,wscale 7> at 0.000000 (mss 1460, expected "
-                "1000)");
+                "line 5: expected > S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,TS val 200 ecr "
+                "100,nop,wscale 7> at 0.000000, got > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,"
+                "TS val 200 ecr 100,nop,wscale 7> at 0.000000 (mss 1460, expected 1000)");
     /* A line without options expects a segment without options. */
     expect_fail(9, "+0 > . 1:1(0) ack 101 win 1023", NULL,
                 "line 9: expected > . 1:1(0) ack 101 win 1023 at 0.010000, got > . 1:1(0) ack "

@@ -27,7 +27,7 @@
     "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                                \
     "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"                                \
     "+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"       \
-    "+0 > S 0:0(0) win 65535 <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 7>\n"
+    "+0 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
 
 #define SYN_RCVD_ LISTEN_                                                          \
     "+0 < S 0:0(0) win 65535 <mss 1460>\n"                                         \
@@ -123,7 +123,7 @@ static const struct row rows[] = {
     {"SYN_SENT", "ACK only", SYN_SENT_,
      "+.1 < . 0:0(0) ack 1 win 65535\n", "SYN_SENT"},
     {"SYN_SENT", "timeout", SYN_SENT_,
-     "+1 > S 0:0(0) win 65535 <mss 1460,nop,nop,TS val 1100 ecr 0,nop,wscale 7>\n",
+     "+1 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 1100 ecr 0,nop,wscale 7>\n",
      "SYN_SENT"},
     {"SYN_SENT", "user send", SYN_SENT_,
      "+0 write(3, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)\n", "SYN_SENT"},
