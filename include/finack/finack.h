@@ -72,6 +72,7 @@ struct finack_link {
     X(TCP_NOT_ACCEPTABLE, "TCP segment outside the receive window (RFC 9293 §3.10.7.4)") \
     X(TCP_BAD_ACK, "TCP ACK for data never sent, or of a SYN we did not send")       \
     X(TCP_NO_ACK, "TCP segment without ACK in a synchronized state")                  \
+    X(TCP_PAWS, "TCP segment with a TSval older than TS.Recent (RFC 7323 PAWS)")       \
     X(TCP_RST_IGNORED, "TCP RST not exactly at RCV.NXT (RFC 5961), or in TIME_WAIT")   \
     X(TCP_SYN_IN_WINDOW, "TCP SYN on a synchronized connection (RFC 5961 §4)")        \
     X(TCP_LISTEN_OVERFLOW, "TCP SYN to a listener whose backlog is full")             \

@@ -41,7 +41,10 @@ void tcp_take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, 
     if (!conn->wscale_ok) conn->rcv_wscale = 0;
     conn->ts_ok = offered_ts && seg->opt.has_timestamp;
     conn->sack_ok = seg->opt.sack_permitted;
-    if (conn->ts_ok) conn->ts_recent = seg->opt.ts_val;
+    if (conn->ts_ok) {
+        conn->ts_recent = seg->opt.ts_val;
+        conn->ts_recent_stamp = conn->tcp->stack->now;
+    }
     conn->irs = seg->seq;
     conn->rcv_nxt = seg->seq + 1;
     conn->rcv_adv = conn->rcv_nxt; /* nothing offered yet */
@@ -571,6 +574,18 @@ static void zero_window_allowance(struct tcp_conn *conn, struct arrival *a)
     conn->ack_now = true;
 }
 
+/* PAWS (RFC 7323 §5): with timestamps on, a segment (not a RST) whose
+ * TSval is older than TS.Recent is a duplicate from long ago, unless
+ * TS.Recent itself is older than 24 days (§5.5: the peer's clock may have
+ * wrapped since). */
+static bool paws_reject(const struct tcp_conn *conn, const struct tcp_segment *seg,
+                        finack_time_t now)
+{
+    if (!conn->ts_ok || !seg->opt.has_timestamp || (seg->flags & TCP_FLAG_RST)) return false;
+    if ((int32_t)(seg->opt.ts_val - conn->ts_recent) >= 0) return false;
+    return now - conn->ts_recent_stamp <= TCP_PAWS_IDLE;
+}
+
 static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct finack_stack *stack = conn->tcp->stack;
@@ -581,6 +596,12 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
         a->window_unscaled = true;
     }
     zero_window_allowance(conn, a);
+    if (paws_reject(conn, seg, a->now)) {
+        /* RFC 7323 §5.3 R1: an old TSval marks a segment from an earlier
+         * wrap of the sequence space: unacceptable, whatever its number. */
+        tcp_send_ack(conn, a->now);
+        return stack_drop(stack, FINACK_DROP_TCP_PAWS);
+    }
     if (!acceptable(conn, seg)) return not_acceptable(conn, a);
     a->seq = seg->seq;
     trim_to_window(conn, seg);
@@ -594,8 +615,10 @@ static enum finack_drop_reason synchronized_input(struct tcp_conn *conn, struct 
         return stack_drop(stack, FINACK_DROP_TCP_SYN_IN_WINDOW);
     }
     if (!(seg->flags & TCP_FLAG_ACK)) return stack_drop(stack, FINACK_DROP_TCP_NO_ACK);
-    if (conn->ts_ok && seg->opt.has_timestamp && seq_leq(seg->seq, conn->rcv_nxt))
-        conn->ts_recent = seg->opt.ts_val; /* RFC 7323 §4.3 */
+    if (conn->ts_ok && seg->opt.has_timestamp && seq_leq(seg->seq, conn->rcv_nxt)) {
+        conn->ts_recent = seg->opt.ts_val; /* RFC 7323 §4.3 (R3) */
+        conn->ts_recent_stamp = a->now;
+    }
     enum finack_drop_reason r = FINACK_DROP_NONE;
     if (!ack_input(conn, a, &r)) return r;
     return established_input(conn, a);

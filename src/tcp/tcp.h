@@ -69,6 +69,7 @@ struct tcp_tuple {
 #define TCP_DEFAULT_SNDBUF 16384          /* Linux tcp_wmem[1] */
 #define TCP_DEFAULT_RCVBUF 131072         /* Linux tcp_rmem[1] */
 #define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
+#define TCP_PAWS_IDLE FINACK_SEC(24 * 24 * 3600) /* RFC 7323 §5.5: TS.Recent expires */
 #define TCP_DUPACK_THRESHOLD 3            /* RFC 5681 §3.2 */
 #define TCP_OOO_RANGES 8                  /* out-of-order ranges kept past a hole */
 #define TCP_CHALLENGE_ACK_INTERVAL FINACK_MSEC(500) /* Linux tcp_invalid_ratelimit */
@@ -122,6 +123,7 @@ struct tcp_conn {
     bool wscale_ok, ts_ok;
     bool sack_ok;             /* both offered SACK-permitted (RFC 2018): we send SACK blocks */
     uint32_t ts_recent;       /* TS.Recent (RFC 7323 §4.3) */
+    finack_time_t ts_recent_stamp; /* when TS.Recent was set, for PAWS's 24 days */
     uint32_t ts_offset;       /* random per-connection offset of our TSval clock */
 
     /* Buffers: bytes [snd_una, snd_una + snd_buf.len) and unread bytes. */
