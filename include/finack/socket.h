@@ -17,6 +17,8 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -42,6 +44,28 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
                       socklen_t *len);
 int finack_getsockname(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len);
 int finack_getpeername(struct finack_stack *stack, int fd, struct sockaddr *addr, socklen_t *len);
+
+/* A connection's TCP state and figures, as Linux's TCP_INFO gives them
+ * (getsockopt(IPPROTO_TCP, TCP_INFO) fills glibc's struct tcp_info too). */
+struct finack_tcp_info {
+    const char *state;           /* RFC 9293 name: "ESTABLISHED", ... */
+    uint32_t rtt_us, rttvar_us;  /* smoothed RTT and its variation; 0 before a sample */
+    uint32_t rto_us;             /* the retransmission timeout, backoff included */
+    uint32_t snd_mss, rcv_mss;   /* payload per full segment sent; MSS we advertise */
+    uint32_t cwnd, ssthresh;     /* bytes; ssthresh is UINT32_MAX until a loss */
+    uint32_t snd_wnd, rcv_wnd;   /* the peer's window; ours as last advertised (bytes) */
+    uint8_t snd_wscale, rcv_wscale;
+    bool timestamps, sack;       /* negotiated */
+    bool in_recovery;            /* in fast recovery (NewReno) */
+    uint32_t bytes_in_flight;    /* SND.MAX - SND.UNA */
+    uint32_t unsent, unread;     /* bytes waiting to be sent; received, not yet read */
+    uint32_t retransmits;        /* consecutive timeouts of the current segment */
+    uint64_t total_retrans;      /* segments sent again over the connection's life */
+    uint64_t bytes_acked, bytes_received;
+};
+
+/* -ENOTCONN for a socket with no connection (or a listener), -EBADF. */
+int finack_tcp_info(struct finack_stack *stack, int fd, struct finack_tcp_info *info);
 
 /* Readiness as poll(2) reports it: POLLIN, POLLOUT, POLLHUP, POLLERR,
  * POLLRDHUP. Negative errno for a bad handle. */

@@ -577,11 +577,14 @@ static int put_int(void *val, socklen_t *len, int v)
     return 0;
 }
 
+static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t *len);
+
 int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, void *val,
                       socklen_t *len)
 {
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
+    if (level == IPPROTO_TCP && name == TCP_INFO) return get_tcp_info(stack, fd, val, len);
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_ERROR:
@@ -679,4 +682,90 @@ const char *finack_socket_state(struct finack_stack *stack, int fd)
     struct finack_sock *s = sock_get(stack, fd);
     if (!s || !s->conn) return tcp_state_name(TCPS_CLOSED);
     return tcp_state_name(s->conn->state);
+}
+
+int finack_tcp_info(struct finack_stack *stack, int fd, struct finack_tcp_info *info)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    if (!s->conn || s->listening) return -ENOTCONN;
+    const struct tcp_conn *c = s->conn;
+    uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t sent = c->snd_max - c->snd_una;
+    uint32_t queued = (uint32_t)c->snd_buf.len;
+    *info = (struct finack_tcp_info){
+        .state = tcp_state_name(c->state),
+        .rtt_us = (uint32_t)c->srtt,
+        .rttvar_us = (uint32_t)c->rttvar,
+        .rto_us = (uint32_t)(c->rto << (c->backoff < 16 ? c->backoff : 16)),
+        .snd_mss = tcp_effective_mss(c),
+        .rcv_mss = c->rcv_mss,
+        .cwnd = c->cwnd,
+        .ssthresh = c->ssthresh,
+        .snd_wnd = c->snd_wnd,
+        .rcv_wnd = offered,
+        .snd_wscale = c->snd_wscale,
+        .rcv_wscale = c->rcv_wscale,
+        .timestamps = c->ts_ok,
+        .sack = c->sack_ok,
+        .in_recovery = c->in_recovery,
+        .bytes_in_flight = sent,
+        .unsent = queued > sent ? queued - sent : 0,
+        .unread = (uint32_t)c->rcv_buf.len,
+        .retransmits = c->retransmits,
+        .total_retrans = c->total_retrans,
+        .bytes_acked = c->bytes_acked,
+        .bytes_received = c->bytes_received,
+    };
+    if (info->rto_us > TCP_MAX_RTO) info->rto_us = (uint32_t)TCP_MAX_RTO;
+    return 0;
+}
+
+/* Linux's numbering of the states in struct tcp_info (include/net/tcp_states.h). */
+static uint8_t linux_state(enum tcp_state s)
+{
+    static const uint8_t map[TCPS__COUNT] = {
+        [TCPS_ESTABLISHED] = 1, [TCPS_SYN_SENT] = 2,  [TCPS_SYN_RCVD] = 3,
+        [TCPS_FIN_WAIT_1] = 4,  [TCPS_FIN_WAIT_2] = 5, [TCPS_TIME_WAIT] = 6,
+        [TCPS_CLOSED] = 7,      [TCPS_CLOSE_WAIT] = 8, [TCPS_LAST_ACK] = 9,
+        [TCPS_LISTEN] = 10,     [TCPS_CLOSING] = 11,
+    };
+    return (unsigned)s < TCPS__COUNT ? map[s] : 7;
+}
+
+/* getsockopt(IPPROTO_TCP, TCP_INFO): glibc's struct tcp_info, the fields
+ * finack has; the others stay 0. */
+static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t *len)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!val || !len) return -EFAULT;
+    struct tcp_info ti;
+    memset(&ti, 0, sizeof ti);
+    ti.tcpi_state = s->conn ? linux_state(s->conn->state) : linux_state(TCPS_CLOSED);
+    struct finack_tcp_info fi;
+    if (finack_tcp_info(stack, fd, &fi) == 0) {
+        uint32_t mss = fi.snd_mss ? fi.snd_mss : 1;
+        ti.tcpi_ca_state = fi.in_recovery ? 3 : 0; /* TCP_CA_Recovery */
+        ti.tcpi_retransmits = (uint8_t)(fi.retransmits > 255 ? 255 : fi.retransmits);
+        ti.tcpi_backoff = (uint8_t)(s->conn->backoff > 255 ? 255 : s->conn->backoff);
+        ti.tcpi_options = (uint8_t)((fi.timestamps ? 1 : 0) | (fi.sack ? 2 : 0) |
+                                    (s->conn->wscale_ok ? 4 : 0));
+        ti.tcpi_snd_wscale = fi.snd_wscale & 0xf;
+        ti.tcpi_rcv_wscale = fi.rcv_wscale & 0xf;
+        ti.tcpi_rto = fi.rto_us;
+        ti.tcpi_snd_mss = fi.snd_mss;
+        ti.tcpi_rcv_mss = fi.rcv_mss;
+        ti.tcpi_unacked = (fi.bytes_in_flight + mss - 1) / mss;
+        ti.tcpi_rtt = fi.rtt_us;
+        ti.tcpi_rttvar = fi.rttvar_us;
+        ti.tcpi_snd_ssthresh = fi.ssthresh == UINT32_MAX ? 0x7fffffff : fi.ssthresh / mss;
+        ti.tcpi_snd_cwnd = fi.cwnd / mss;
+        ti.tcpi_advmss = fi.rcv_mss;
+        ti.tcpi_total_retrans = (uint32_t)fi.total_retrans;
+        ti.tcpi_pmtu = fi.snd_mss + 40;
+    }
+    socklen_t n = *len < (socklen_t)sizeof ti ? *len : (socklen_t)sizeof ti;
+    memcpy(val, &ti, n);
+    *len = n;
+    return 0;
 }

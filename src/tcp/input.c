@@ -234,8 +234,10 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
 {
     uint32_t ack = seg->ack;
     uint32_t acked = ack - conn->snd_una;
+
     size_t data = acked < conn->snd_buf.len ? acked : conn->snd_buf.len;
     ring_consume(&conn->snd_buf, data);
+    conn->bytes_acked += data;
     /* RTT: with timestamps every ACK of new data measures it, retransmitted
      * or not (RFC 7323 §4.1: the echo says which copy arrived); without
      * them one timed segment at a time, never a retransmitted one (Karn). */
@@ -453,6 +455,7 @@ static bool ooo_advance(struct tcp_conn *conn)
             uint32_t more = conn->ooo[0].end - conn->rcv_nxt;
             ring_commit(&conn->rcv_buf, more);
             conn->rcv_nxt += more;
+            conn->bytes_received += more;
         }
         memmove(&conn->ooo[0], &conn->ooo[1], (size_t)(conn->ooo_count - 1) * sizeof conn->ooo[0]);
         conn->ooo_count--;
@@ -483,6 +486,7 @@ static void text_input(struct tcp_conn *conn, struct arrival *a)
         seg->flags &= (uint8_t)~TCP_FLAG_FIN;
     }
     conn->rcv_nxt += (uint32_t)taken;
+    conn->bytes_received += taken;
     seg->payload_len = taken;
     /* RFC 5681 §4.2: a segment that fills a hole is ACKed at once. */
     if (conn->ooo_count && ooo_advance(conn)) conn->ack_now = true;

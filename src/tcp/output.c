@@ -87,6 +87,7 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
                         size_t len, finack_time_t now)
 {
     struct finack_stack *stack = conn->tcp->stack;
+    if ((len || (flags & TCP_FLAG_FIN)) && seq_lt(seq, conn->snd_max)) conn->total_retrans++;
     struct tcp_segment seg = {
         .src_port = conn->tuple.lport,
         .dst_port = conn->tuple.rport,

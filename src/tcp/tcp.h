@@ -191,6 +191,10 @@ struct tcp_conn {
     unsigned backlog, accept_count, half_open_count;
 
     int error;                /* pending error for the socket (positive errno), 0 if none */
+
+    /* Totals for finack_tcp_info() / TCP_INFO. */
+    uint64_t total_retrans;   /* segments with text or FIN sent again */
+    uint64_t bytes_acked, bytes_received;
     struct tcp_conn_timer timers[TCP_TIMER__COUNT];
 };
 

@@ -1,7 +1,9 @@
 /* Two stacks over the simulated link: handshake, a transfer both ways,
  * the 4-way close, TIME_WAIT for 2·MSL, under clean and lossy links. */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "finack/sim.h"
 #include "finack/socket.h"
@@ -70,6 +72,41 @@ static struct sockaddr_in addr_of(uint32_t ip, uint16_t port)
             finack_sim_run_until((w)->sim, finack_sim_now((w)->sim) + 1000);        \
     } while (0)
 
+/* finack_tcp_info() and TCP_INFO after the transfer, the client's FIN
+ * acknowledged: what was sent, acknowledged, received and resent. */
+static void check_info(struct world *w, int cfd, int afd, size_t total, bool lossy)
+{
+    struct finack_tcp_info ci, si;
+    REQUIRE(finack_tcp_info(w->client, cfd, &ci) == 0);
+    REQUIRE(finack_tcp_info(w->server, afd, &si) == 0);
+    CHECK_STR(ci.state, "FIN_WAIT_2");
+    CHECK_STR(si.state, "CLOSE_WAIT");
+    CHECK_U64(ci.bytes_acked, total);
+    CHECK_U64(si.bytes_received, total);
+    CHECK_U64(ci.bytes_in_flight, 0);
+    CHECK_EQ(ci.unsent, 0);
+    CHECK(ci.timestamps && ci.sack && si.timestamps && si.sack);
+    CHECK_EQ(ci.snd_mss, 1448); /* 1500 - 40 - 12 of timestamps */
+    CHECK_EQ(ci.rcv_wscale, 7);
+    /* 1 ms each way: on a clean link the smoothed RTT is 2 ms. */
+    if (!lossy) CHECK(ci.rtt_us >= 2000 && ci.rtt_us < 3000);
+    CHECK(ci.rto_us >= 200000);
+    /* Resent segments exactly when the link lost some of ours. */
+    if (finack_sim_link_stats(w->link, FINACK_SIM_A).lost) CHECK(ci.total_retrans > 0);
+    if (!lossy) CHECK_U64(ci.total_retrans, 0);
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    REQUIRE(finack_getsockopt(w->client, cfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
+    CHECK_EQ(len, sizeof ti);
+    CHECK_EQ(ti.tcpi_state, 5); /* Linux's TCP_FIN_WAIT2 */
+    CHECK_EQ(ti.tcpi_snd_mss, 1448);
+    CHECK_EQ(ti.tcpi_rtt, ci.rtt_us);
+    CHECK_EQ(ti.tcpi_snd_cwnd, ci.cwnd / 1448);
+    CHECK_EQ(ti.tcpi_options & 3, 3); /* timestamps and SACK */
+    struct finack_tcp_info li;
+    CHECK_EQ(finack_tcp_info(w->server, 0, &li), -ENOTCONN); /* the listener */
+}
+
 static void transfer(uint64_t seed, double loss, double reorder, size_t total)
 {
     struct world w;
@@ -116,6 +153,8 @@ static void transfer(uint64_t seed, double loss, double reorder, size_t total)
     ssize_t eof = -1;
     RUN_UNTIL(&w, (eof = finack_recv(w.server, afd, &c, 1, 0)) == 0, FINACK_SEC(120));
     CHECK_EQ(eof, 0);
+    RUN_UNTIL(&w, !strcmp(finack_socket_state(w.client, cfd), "FIN_WAIT_2"), FINACK_SEC(120));
+    check_info(&w, cfd, afd, total, loss > 0 || reorder > 0);
     CHECK_STR(finack_socket_state(w.server, afd), "CLOSE_WAIT");
     CHECK_EQ(finack_close(w.server, afd), 0);
     RUN_UNTIL(&w, !strcmp(finack_socket_state(w.client, cfd), "TIME_WAIT"), FINACK_SEC(120));
