@@ -19,7 +19,10 @@ static void reno_on_ack(struct tcp_conn *conn, uint32_t acked, finack_time_t now
     (void)now;
     uint32_t mss = conn->snd_mss;
     if (conn->cwnd < conn->ssthresh) {
-        conn->cwnd += acked < mss ? acked : mss; /* slow start, §3.1 (ABC with L = 1) */
+        /* Slow start, §3.1, counting bytes acknowledged (RFC 3465) with
+         * L = 2 SMSS: an ACK of two segments, as delayed ACKs are, grows the
+         * window by two, so it doubles each RTT as Linux's does. */
+        conn->cwnd += acked < 2 * mss ? acked : 2 * mss;
         return;
     }
     /* Congestion avoidance, §3.1 eq. 3: cwnd += SMSS*SMSS/cwnd per ACK. */

@@ -178,6 +178,16 @@ static enum finack_drop_reason not_acceptable(struct tcp_conn *conn, struct arri
         return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
     }
     if (seg->flags & TCP_FLAG_RST) return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
+    /* The last segment again, its ACK lost: echo this copy's TSval, not the
+     * first's, or the sender would time the whole retransmission timeout
+     * as a round trip (RFC 7323 §4.3: SEG.SEQ <= Last.ACK.sent; Linux's
+     * tcp_sequence lets a segment ending at RCV.NXT update TS.Recent). */
+    if (conn->ts_ok && seg->opt.has_timestamp && seg_len(seg) &&
+        seg->seq + seg_len(seg) == conn->rcv_nxt &&
+        (int32_t)(seg->opt.ts_val - conn->ts_recent) > 0) {
+        conn->ts_recent = seg->opt.ts_val;
+        conn->ts_recent_stamp = a->now;
+    }
     /* A retransmitted FIN in TIME_WAIT: re-ACK it and restart 2·MSL. */
     if (conn->state == TCPS_TIME_WAIT && (seg->flags & TCP_FLAG_FIN) &&
         seg->seq + seg_len(seg) == conn->rcv_nxt)

@@ -184,9 +184,14 @@ enum finack_drop_reason tcp_tw_input(struct tcp_timewait *tw, const struct tcp_s
                                 (len && seq_in(seg->seq + len - 1, tw->rcv_nxt, end));
     if (!acceptable) {
         if (seg->flags & TCP_FLAG_RST) return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
-        /* The peer's FIN again: our last ACK was lost. Re-ACK, restart 2·MSL. */
-        if ((seg->flags & TCP_FLAG_FIN) && seg->seq + len == tw->rcv_nxt)
+        /* The peer's FIN again: our last ACK was lost. Re-ACK, echoing this
+         * copy's TSval as the TCB does, and restart 2·MSL. */
+        if ((seg->flags & TCP_FLAG_FIN) && seg->seq + len == tw->rcv_nxt) {
+            if (tw->ts_ok && seg->opt.has_timestamp &&
+                (int32_t)(seg->opt.ts_val - tw->ts_recent) > 0)
+                tw->ts_recent = seg->opt.ts_val;
             timer_arm(&stack->timers, &tw->timer, now + 2 * tw->msl);
+        }
         tw_send_ack(tw, now);
         return stack_drop(stack, FINACK_DROP_TCP_NOT_ACCEPTABLE);
     }
