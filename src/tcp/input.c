@@ -428,7 +428,7 @@ static bool ooo_insert(struct tcp_conn *conn, uint32_t start, uint32_t end)
     size_t tail = conn->ooo_count - j;
     if (merged != 1)
         memmove(&conn->ooo[i + 1], &conn->ooo[j], tail * sizeof conn->ooo[0]);
-    conn->ooo[i] = (struct tcp_seq_range){start, end};
+    conn->ooo[i] = (struct tcp_seq_range){start, end, ++conn->ooo_clock};
     conn->ooo_count = (uint8_t)(i + 1 + tail);
     return true;
 }
@@ -442,7 +442,6 @@ static void text_out_of_order(struct tcp_conn *conn, struct tcp_segment *seg)
     size_t n = 0;
     if (!conn->rcv_shutdown && !ring_reserve(&conn->rcv_buf))
         n = ring_write_at(&conn->rcv_buf, offset, seg->payload, seg->payload_len);
-    conn->ooo_last = seg->seq;
     if (n < seg->payload_len || !ooo_insert(conn, seg->seq, seg->seq + (uint32_t)n)) {
         stack_drop(stack, FINACK_DROP_TCP_OUT_OF_ORDER);
         seg->flags &= (uint8_t)~TCP_FLAG_FIN;
@@ -479,7 +478,18 @@ static void text_input(struct tcp_conn *conn, struct arrival *a)
 {
     struct tcp_segment *seg = &a->seg;
     struct finack_stack *stack = conn->tcp->stack;
-    if (!seg->payload_len || !tcp_state_can_receive_data(conn->state)) return;
+    if (!tcp_state_can_receive_data(conn->state)) return;
+    if (!seg->payload_len) {
+        /* A bare FIN beyond a hole: held until the hole fills (RFC 9293
+         * §3.10.7.4), answered at once with a duplicate ACK. */
+        if ((seg->flags & TCP_FLAG_FIN) && seg->seq != conn->rcv_nxt) {
+            conn->ooo_fin = true;
+            conn->ooo_fin_seq = seg->seq;
+            conn->ack_now = true;
+            seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+        }
+        return;
+    }
     if (seg->seq != conn->rcv_nxt) {
         text_out_of_order(conn, seg);
         return;
@@ -498,8 +508,12 @@ static void text_input(struct tcp_conn *conn, struct arrival *a)
     conn->rcv_nxt += (uint32_t)taken;
     conn->bytes_received += taken;
     seg->payload_len = taken;
-    /* RFC 5681 §4.2: a segment that fills a hole is ACKed at once. */
-    if (conn->ooo_count && ooo_advance(conn)) conn->ack_now = true;
+    /* RFC 5681 §4.2: a segment that fills all or part of a hole is ACKed
+     * at once (as Linux does while anything is held out of order). */
+    if (conn->ooo_count) {
+        ooo_advance(conn);
+        conn->ack_now = true;
+    }
     /* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): at least every
      * second full segment, within 40 ms; Linux's quick-ACK start-up. */
     conn->unacked_segments++;

@@ -41,17 +41,22 @@ uint32_t tcp_receive_window(struct tcp_conn *conn)
 }
 
 /* RFC 2018 §4: the block holding the most recently received segment
- * first, then the other ranges held past the hole; the wire layer keeps
- * as many as fit beside the other options (3 with timestamps). */
+ * first, then the others most recently added to first, so each block is
+ * repeated in several ACKs (Linux moves an updated block to the front the
+ * same way); the wire layer keeps as many as fit (3 beside timestamps). */
 static void fill_sack(const struct tcp_conn *conn, struct tcp_segment *seg)
 {
     uint8_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (uint8_t i = 0; i < conn->ooo_count && n < TCP_MAX_SACK_BLOCKS; i++) {
-            bool latest = seq_in(conn->ooo_last, conn->ooo[i].start, conn->ooo[i].end);
-            if (latest != (pass == 0)) continue;
-            seg->opt.sack[n++] = (struct tcp_sack_block){conn->ooo[i].start, conn->ooo[i].end};
-        }
+    uint32_t below = UINT32_MAX; /* stamps already taken are >= below */
+    while (n < TCP_MAX_SACK_BLOCKS) {
+        int best = -1;
+        for (uint8_t i = 0; i < conn->ooo_count; i++)
+            if (conn->ooo[i].stamp < below &&
+                (best < 0 || conn->ooo[i].stamp > conn->ooo[best].stamp))
+                best = i;
+        if (best < 0) break;
+        seg->opt.sack[n++] = (struct tcp_sack_block){conn->ooo[best].start, conn->ooo[best].end};
+        below = conn->ooo[best].stamp;
     }
     seg->opt.sack_count = n;
 }

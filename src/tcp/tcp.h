@@ -137,9 +137,12 @@ struct tcp_conn {
      * hole, written into the receive ring at its final offset, and listed
      * here as sorted, disjoint sequence ranges [start, end), so filling the
      * hole only moves RCV.NXT. A FIN beyond the hole waits in ooo_fin. */
-    struct tcp_seq_range { uint32_t start, end; } ooo[TCP_OOO_RANGES];
+    struct tcp_seq_range {
+        uint32_t start, end;
+        uint32_t stamp;       /* when last added to: SACK reports the newest first */
+    } ooo[TCP_OOO_RANGES];
     uint8_t ooo_count;
-    uint32_t ooo_last;        /* start of the last out-of-order segment (SACK's first block) */
+    uint32_t ooo_clock;       /* stamps for the ranges */
     bool ooo_fin;
     uint32_t ooo_fin_seq;     /* the FIN's sequence number */
     bool passive;             /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
