@@ -28,8 +28,11 @@ void socket_table_free(struct finack_stack *stack)
         if (s->in_use && s->conn && !s->conn->in_table) tcp_conn_free(s->conn);
     }
     free(stack->sockets.socks);
+    free(stack->sockets.free_heap);
     stack->sockets.socks = NULL;
+    stack->sockets.free_heap = NULL;
     stack->sockets.count = stack->sockets.cap = 0;
+    stack->sockets.free_count = stack->sockets.free_cap = 0;
 }
 
 static struct finack_sock *sock_get(struct finack_stack *stack, int fd)
@@ -48,12 +51,52 @@ const struct finack_sock *socket_for_open(const struct finack_stack *stack,
     return s->in_use ? s : NULL;
 }
 
+static void heap_swap(int *h, int a, int b)
+{
+    int x = h[a];
+    h[a] = h[b];
+    h[b] = x;
+}
+
+static int heap_pop(struct socket_table *t)
+{
+    int *h = t->free_heap, top = h[0];
+    h[0] = h[--t->free_count];
+    for (int i = 0;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < t->free_count && h[l] < h[m]) m = l;
+        if (r < t->free_count && h[r] < h[m]) m = r;
+        if (m == i) break;
+        heap_swap(h, i, m);
+        i = m;
+    }
+    return top;
+}
+
+/* A handle given back. Without memory for the heap it is simply not
+ * reused (the table grows instead): no error for close(). */
+static void sock_release(struct socket_table *t, int fd)
+{
+    if (t->free_count == t->free_cap) {
+        int cap = t->free_cap ? 2 * t->free_cap : 16;
+        int *h = realloc(t->free_heap, (size_t)cap * sizeof *h);
+        if (!h) return;
+        t->free_heap = h;
+        t->free_cap = cap;
+    }
+    int i = t->free_count++;
+    t->free_heap[i] = fd;
+    while (i > 0 && t->free_heap[(i - 1) / 2] > t->free_heap[i]) {
+        heap_swap(t->free_heap, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
 /* Lowest free handle, as POSIX file descriptors are allocated. */
 static int sock_alloc(struct finack_stack *stack)
 {
     struct socket_table *t = &stack->sockets;
-    for (int fd = 0; fd < t->count; fd++)
-        if (!t->socks[fd].in_use) return fd;
+    if (t->free_count) return heap_pop(t);
     if (t->count == t->cap) {
         int cap = t->cap ? t->cap * 2 : 16;
         struct finack_sock *socks = realloc(t->socks, (size_t)cap * sizeof *socks);
@@ -470,6 +513,7 @@ int finack_close(struct finack_stack *stack, int fd)
         }
     }
     memset(s, 0, sizeof *s);
+    sock_release(&stack->sockets, fd);
     return 0;
 }
 

@@ -32,6 +32,10 @@ struct finack_sock {
 struct socket_table {
     struct finack_sock *socks;
     int count, cap;
+    /* Handles below count that are free, as a min-heap: the lowest free
+     * handle in O(log n), as POSIX hands out file descriptors. */
+    int *free_heap;
+    int free_count, free_cap;
 };
 
 void socket_table_free(struct finack_stack *stack);

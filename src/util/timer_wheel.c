@@ -38,11 +38,24 @@ static void list_unlink(struct timer *timer)
 /* The level is the most significant six-bit group where expiry and now
  * differ: above it both agree, so the timer's slot lies ahead of the
  * current position at that level and nothing wraps. */
+/* The due list is kept in expiry order (ties in arrival order), so the
+ * earliest is always its head: a single advance may make a hundred
+ * thousand timers due at once (connections opened together). */
+static void due_insert(struct timer_wheel *wheel, struct timer *timer)
+{
+    timer->level = DUE_LEVEL;
+    struct timer **p = &wheel->due;
+    while (*p && (*p)->expiry <= timer->expiry) p = &(*p)->next;
+    timer->next = *p;
+    if (*p) (*p)->pprev = &timer->next;
+    *p = timer;
+    timer->pprev = p;
+}
+
 static void place(struct timer_wheel *wheel, struct timer *timer)
 {
     if (timer->expiry <= wheel->now) {
-        timer->level = DUE_LEVEL;
-        list_push(&wheel->due, timer);
+        due_insert(wheel, timer);
         return;
     }
     uint64_t diff = timer->expiry ^ wheel->now;
@@ -85,6 +98,48 @@ static uint64_t passed_slots(uint64_t from, uint64_t to, unsigned level)
     return first <= last ? (up_from_first & up_to_last) : (up_from_first | up_to_last);
 }
 
+/* Stable merge sort of a list chained by next (pprev ignored), by expiry. */
+static struct timer *sort_by_expiry(struct timer *head, size_t n)
+{
+    if (n < 2) {
+        if (head) head->next = NULL;
+        return head;
+    }
+    struct timer *mid = head;
+    for (size_t i = 1; i < n / 2; i++) mid = mid->next;
+    struct timer *right = mid->next;
+    mid->next = NULL;
+    struct timer *a = sort_by_expiry(head, n / 2), *b = sort_by_expiry(right, n - n / 2);
+    struct timer *out = NULL, **tail = &out;
+    while (a && b) {
+        struct timer **take = b->expiry < a->expiry ? &b : &a; /* ties: the left one */
+        *tail = *take;
+        tail = &(*take)->next;
+        *take = (*take)->next;
+    }
+    *tail = a ? a : b;
+    return out;
+}
+
+/* Merge a sorted chain (next only) into the sorted due list, fixing the
+ * back links: O(both) however many became due together. */
+static void due_merge(struct timer_wheel *wheel, struct timer *batch)
+{
+    struct timer *a = wheel->due, *out = NULL, **tail = &out;
+    while (a || batch) {
+        struct timer **take = !a ? &batch : !batch ? &a : batch->expiry < a->expiry ? &batch : &a;
+        struct timer *t = *take;
+        *take = t->next;
+        t->level = DUE_LEVEL;
+        *tail = t;
+        t->pprev = tail;
+        tail = &t->next;
+    }
+    *tail = NULL;
+    wheel->due = out;
+    if (out) out->pprev = &wheel->due;
+}
+
 /* Take every timer out of the slots that time has reached, then put each
  * back relative to the new time: due ones go to the due list, the rest drop
  * to a finer level. */
@@ -105,22 +160,26 @@ static void cascade(struct timer_wheel *wheel, uint64_t now)
         }
     }
     wheel->now = now;
-    struct timer *t;
+    struct timer *t, *due = NULL, **due_tail = &due;
+    size_t due_count = 0;
     while ((t = moving) != NULL) {
         list_unlink(t);
-        place(wheel, t);
+        if (t->expiry <= now) { /* due: sorted together below */
+            *due_tail = t;
+            due_tail = &t->next;
+            due_count++;
+        } else {
+            place(wheel, t);
+        }
     }
+    *due_tail = NULL;
+    if (due_count) due_merge(wheel, sort_by_expiry(due, due_count));
 }
 
-/* The due list is unordered; run the earliest first so that timers of one
- * advance fire in expiry order. The list is short: only timers whose
- * deadlines a single advance jumped over. */
+/* Timers of one advance fire in expiry order: the due list is sorted. */
 static struct timer *earliest_due(struct timer_wheel *wheel)
 {
-    struct timer *best = wheel->due;
-    for (struct timer *t = best; t; t = t->next)
-        if (t->expiry < best->expiry) best = t;
-    return best;
+    return wheel->due;
 }
 
 size_t timer_wheel_advance(struct timer_wheel *wheel, uint64_t now)
