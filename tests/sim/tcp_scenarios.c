@@ -415,6 +415,11 @@ static void test_half_close(void)
     CHECK_MEM(in, out, sizeof in);
     CHECK_STR(finack_socket_state(stack_a(w), p.cfd), "FIN_WAIT_2");
     CHECK_EQ(finack_recv(stack_a(w), p.cfd, in, 1, 0), -EAGAIN);
+    /* Everything read and acknowledged: neither end holds ring memory. */
+    run_for(w, FINACK_MSEC(50));
+    CHECK(conn_of(stack_a(w), p.cfd)->rcv_buf.buf == NULL);
+    CHECK(conn_of(stack_b(w), p.afd)->snd_buf.buf == NULL);
+    CHECK(conn_of(stack_b(w), p.afd)->rcv_buf.buf == NULL);
     CHECK_EQ(finack_close(stack_b(w), p.afd), 0);
     run_for(w, FINACK_MSEC(10));
     CHECK_EQ(finack_recv(stack_a(w), p.cfd, in, 1, 0), 0);
