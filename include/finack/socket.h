@@ -71,6 +71,12 @@ int finack_tcp_info(struct finack_stack *stack, int fd, struct finack_tcp_info *
  * POLLRDHUP. Negative errno for a bad handle. */
 int finack_socket_events(struct finack_stack *stack, int fd);
 
+/* poll(2) over finack sockets, without waiting: fills each revents from
+ * finack_socket_events() masked by events (POLLERR, POLLHUP and POLLNVAL
+ * always reported; POLLNVAL for a bad handle; a negative fd is skipped)
+ * and returns how many have revents set. Waiting is the run loop's job. */
+int finack_poll(struct finack_stack *stack, struct pollfd *fds, nfds_t nfds);
+
 /* The TCP state of the socket's connection, by RFC name ("ESTABLISHED");
  * "CLOSED" if it has none. */
 const char *finack_socket_state(struct finack_stack *stack, int fd);

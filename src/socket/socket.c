@@ -817,3 +817,18 @@ static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t
     *len = n;
     return 0;
 }
+
+int finack_poll(struct finack_stack *stack, struct pollfd *fds, nfds_t nfds)
+{
+    if (!stack || (!fds && nfds)) return -EINVAL;
+    int ready = 0;
+    for (nfds_t i = 0; i < nfds; i++) {
+        fds[i].revents = 0;
+        if (fds[i].fd < 0) continue;
+        int ev = finack_socket_events(stack, fds[i].fd);
+        if (ev < 0) fds[i].revents = POLLNVAL;
+        else fds[i].revents = (short)(ev & (fds[i].events | POLLERR | POLLHUP));
+        if (fds[i].revents) ready++;
+    }
+    return ready;
+}

@@ -127,6 +127,18 @@ static void transfer(uint64_t seed, double loss, double reorder, size_t total)
     RUN_UNTIL(&w, !strcmp(finack_socket_state(w.client, cfd), "ESTABLISHED"), FINACK_SEC(60));
     CHECK_STR(finack_socket_state(w.client, cfd), "ESTABLISHED");
     CHECK_STR(finack_socket_state(w.server, afd), "ESTABLISHED");
+    /* finack_poll over the server's sockets: the listener has nothing
+     * queued, the new connection is writable, a bad handle is POLLNVAL,
+     * a negative one skipped. */
+    struct pollfd pfd[4] = {{.fd = lfd, .events = POLLIN},
+                            {.fd = afd, .events = POLLIN | POLLOUT},
+                            {.fd = 99, .events = POLLIN},
+                            {.fd = -1, .events = POLLIN}};
+    CHECK_EQ(finack_poll(w.server, pfd, 4), 2);
+    CHECK_EQ(pfd[0].revents, 0);
+    CHECK_EQ(pfd[1].revents, POLLOUT);
+    CHECK_EQ(pfd[2].revents, POLLNVAL);
+    CHECK_EQ(pfd[3].revents, 0);
 
     uint8_t *out = malloc(total), *in = malloc(total);
     for (size_t i = 0; i < total; i++) out[i] = (uint8_t)(i * 131 + (i >> 8));
