@@ -420,7 +420,8 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
             n = ring_read(&conn->rcv_buf, buf, len);
             /* Everything read and nothing held past a hole: give the
              * memory back until data comes again. */
-            if (!conn->rcv_buf.len && !conn->rcv_buf.ahead && !conn->ooo_count)
+            if (!conn->rcv_buf.len && !conn->rcv_buf.ahead && !conn->ooo_count &&
+                conn->rcv_buf.cap <= TCP_RING_RELEASE_MAX)
                 ring_free_memory(&conn->rcv_buf);
             fit_buffers(s);
             maybe_window_update(conn, stack->now);

@@ -248,8 +248,11 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
     size_t data = acked < conn->snd_buf.len ? acked : conn->snd_buf.len;
     ring_consume(&conn->snd_buf, data);
     /* All sent data acknowledged: the ring's memory goes back until the
-     * next write (an idle connection holds no buffers, as Linux's). */
-    if (!conn->snd_buf.len) ring_free_memory(&conn->snd_buf);
+     * next write (an idle connection holds no buffers, as Linux's). Large
+     * rings an application asked for are kept: reallocating megabytes at
+     * every drain would cost more than it saves. */
+    if (!conn->snd_buf.len && conn->snd_buf.cap <= TCP_RING_RELEASE_MAX)
+        ring_free_memory(&conn->snd_buf);
     conn->bytes_acked += data;
     /* RTT: with timestamps every ACK of new data measures it, retransmitted
      * or not (RFC 7323 §4.1: the echo says which copy arrived); without

@@ -71,6 +71,7 @@ struct tcp_tuple {
 #define TCP_INITIAL_CWND_SEGMENTS 10      /* RFC 6928 */
 #define TCP_PAWS_IDLE FINACK_SEC(24 * 24 * 3600) /* RFC 7323 §5.5: TS.Recent expires */
 #define TCP_DUPACK_THRESHOLD 3            /* RFC 5681 §3.2 */
+#define TCP_RING_RELEASE_MAX (256 * 1024) /* rings up to this size are freed when empty */
 #define TCP_OOO_RANGES 8                  /* out-of-order ranges kept past a hole */
 #define TCP_CHALLENGE_ACK_INTERVAL FINACK_MSEC(500) /* Linux tcp_invalid_ratelimit */
 #define TCP_ORPHAN_RETRIES 8              /* Linux tcp_orphan_retries() for a live orphan */
