@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "finack/socket.h"
 #include "ip/ip.h"
@@ -124,7 +125,32 @@ int finack_socket(struct finack_stack *stack, int domain, int type, int protocol
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (base != SOCK_STREAM) return -ESOCKTNOSUPPORT;
     if (protocol != 0 && protocol != IPPROTO_TCP) return -EPROTONOSUPPORT;
-    return sock_init(stack);
+    int fd = sock_init(stack);
+    if (fd >= 0) stack->sockets.socks[fd].nonblock = (type & SOCK_NONBLOCK) != 0;
+    return fd;
+}
+
+int socket_nonblock(struct finack_stack *stack, int fd)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    return s->nonblock ? 1 : 0;
+}
+
+int socket_set_nonblock(struct finack_stack *stack, int fd, bool nonblock)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    s->nonblock = nonblock;
+    return 0;
+}
+
+int socket_timeout(struct finack_stack *stack, int fd, bool send, int64_t *us)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    *us = send ? s->sndtimeo : s->rcvtimeo;
+    return 0;
 }
 
 static int read_sockaddr(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
@@ -263,6 +289,8 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     n->linger_on = s->linger_on;
     n->linger_seconds = s->linger_seconds;
     n->user_mss = s->user_mss;
+    n->rcvtimeo = s->rcvtimeo; /* copied by sk_clone_lock too; O_NONBLOCK is not */
+    n->sndtimeo = s->sndtimeo;
     /* The connection carries what the listener had when it was made: its
      * buffers were sized then, and are what SO_SNDBUF/SO_RCVBUF report. */
     n->sndbuf = s->sndbuf ? (uint32_t)conn->snd_buf.cap : 0;
@@ -522,6 +550,38 @@ int finack_close(struct finack_stack *stack, int fd)
     return 0;
 }
 
+/* SO_RCVTIMEO/SO_SNDTIMEO as Linux's sock_set_timeout(): a struct timeval,
+ * tv_usec outside [0, 1000000) is EDOM, a negative tv_sec means "do not
+ * wait" (Linux stores 0 jiffies), 0 (or a time too large to count) waits
+ * for ever. */
+static int set_timeout(int64_t *timeo, const void *val, socklen_t len)
+{
+    struct timeval tv;
+    if (!val || len < (socklen_t)sizeof tv) return -EINVAL;
+    memcpy(&tv, val, sizeof tv);
+    if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
+    if (tv.tv_sec < 0) {
+        *timeo = -1;
+        return 0;
+    }
+    if (tv.tv_sec >= INT64_MAX / 1000000 - 1) *timeo = 0;
+    else *timeo = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    return 0;
+}
+
+static int get_timeout(int64_t timeo, void *val, socklen_t *len)
+{
+    struct timeval tv = {0, 0};
+    if (timeo > 0) {
+        tv.tv_sec = (time_t)(timeo / 1000000);
+        tv.tv_usec = (suseconds_t)(timeo % 1000000);
+    }
+    if (!val || !len || *len < (socklen_t)sizeof tv) return -EINVAL;
+    memcpy(val, &tv, sizeof tv);
+    *len = sizeof tv;
+    return 0;
+}
+
 static int get_int(const void *val, socklen_t len, int *out)
 {
     if (!val || len < (socklen_t)sizeof(int)) return -EINVAL;
@@ -552,6 +612,8 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
         s->linger_seconds = l.l_linger;
         return 0;
     }
+    if (level == SOL_SOCKET && name == SO_RCVTIMEO) return set_timeout(&s->rcvtimeo, val, len);
+    if (level == SOL_SOCKET && name == SO_SNDTIMEO) return set_timeout(&s->sndtimeo, val, len);
     int err = get_int(val, len, &v);
     if (err) return err;
     if (level == SOL_SOCKET) {
@@ -648,6 +710,10 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
             return put_int(val, len, (int)(s->rcvbuf ? s->rcvbuf : TCP_DEFAULT_RCVBUF));
         case SO_KEEPALIVE:
             return put_int(val, len, s->keepalive);
+        case SO_RCVTIMEO:
+            return get_timeout(s->rcvtimeo, val, len);
+        case SO_SNDTIMEO:
+            return get_timeout(s->sndtimeo, val, len);
         case SO_LINGER: {
             struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_seconds};
             if (!val || !len || *len < (socklen_t)sizeof l) return -EINVAL;

@@ -27,6 +27,10 @@ struct finack_sock {
     uint16_t lport;
     struct tcp_conn *conn;        /* connection or listener; NULL before connect/listen */
     int error;                    /* SO_ERROR not yet reported (positive errno) */
+    /* For the run loop (finack/loop.h); the core itself never blocks. */
+    bool nonblock;                /* SOCK_NONBLOCK / O_NONBLOCK */
+    int64_t rcvtimeo, sndtimeo;   /* SO_RCVTIMEO, SO_SNDTIMEO in µs: 0 = wait for
+                                   * ever, -1 = do not wait (a negative tv_sec) */
 };
 
 struct socket_table {
@@ -44,5 +48,13 @@ void socket_table_free(struct finack_stack *stack);
  * listener, sk_clone_lock). NULL if there is none. */
 const struct finack_sock *socket_for_open(const struct finack_stack *stack,
                                           const struct tcp_conn *conn);
+
+
+/* The blocking layer's view of a socket (src/link/loop.c): its O_NONBLOCK
+ * flag (1 or 0, or -EBADF) and its SO_RCVTIMEO/SO_SNDTIMEO (in µs, as
+ * struct finack_sock keeps them). */
+int socket_nonblock(struct finack_stack *stack, int fd);
+int socket_set_nonblock(struct finack_stack *stack, int fd, bool nonblock);
+int socket_timeout(struct finack_stack *stack, int fd, bool send, int64_t *us);
 
 #endif
