@@ -144,6 +144,8 @@ static void test_flags(void)
         {"U.", TCP_FLAG_URG | TCP_FLAG_ACK},
         {"E.", TCP_FLAG_ECE | TCP_FLAG_ACK},
         {"W.", TCP_FLAG_CWR | TCP_FLAG_ACK},
+        {"P.U", TCP_FLAG_PSH | TCP_FLAG_ACK | TCP_FLAG_URG}, /* tcpdump's order */
+        {".U", TCP_FLAG_ACK | TCP_FLAG_URG},
         {"-", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

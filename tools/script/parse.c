@@ -821,7 +821,25 @@ static bool parse_flags(struct parser *p, struct script_packet *pk, char dir)
         pk->flags |= TCP_FLAG_ACK;
         accecn = accecn || p->tok.kind == TOK_NUMBER;
         all.len = (size_t)(p->tok.start + p->tok.len - all.start);
+        const char *dot_end = p->tok.start + p->tok.len;
         if (!advance(p)) return false;
+        /* Letters right after the '.', as tcpdump prints them ("P.U", ".W"). */
+        if (p->tok.kind == TOK_WORD && p->tok.start == dot_end) {
+            for (size_t i = 0; i < p->tok.len; i++) {
+                switch (p->tok.start[i]) {
+                case 'F': pk->flags |= TCP_FLAG_FIN; break;
+                case 'S': pk->flags |= TCP_FLAG_SYN; break;
+                case 'R': pk->flags |= TCP_FLAG_RST; break;
+                case 'P': pk->flags |= TCP_FLAG_PSH; break;
+                case 'E': pk->flags |= TCP_FLAG_ECE; break;
+                case 'W': pk->flags |= TCP_FLAG_CWR; break;
+                case 'U': pk->flags |= TCP_FLAG_URG; break;
+                default: return fail(p, "expected packet flags after '%c', got %s", dir, GOT(p));
+                }
+            }
+            all.len = (size_t)(p->tok.start + p->tok.len - all.start);
+            if (!advance(p)) return false;
+        }
     }
     return accecn ? unsupported_packet(p, "AccECN flags", &all) : true;
 }

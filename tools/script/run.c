@@ -67,6 +67,7 @@ struct runner {
     struct finack_stack *stack;
     struct finack_pcap *pcap;
     FILE *trace;              /* --trace: JSON lines, or NULL */
+    bool quiet;               /* tearing down: nothing more is reported */
 
     struct captured *queue;
     size_t q_head, q_count, q_cap;
@@ -155,14 +156,14 @@ static void verbose(struct runner *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void verbose(struct runner *r, const char *kind, const char *fmt, ...)
 {
-    if (!r->o->verbose && !r->trace) return;
+    if ((!r->o->verbose || r->quiet) && !r->trace) return;
     char text[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     finack_time_t now = finack_sim_now(r->sim);
-    if (r->o->verbose) {
+    if (r->o->verbose && !r->quiet) {
         char t[32];
         fmt_time(now, t, sizeof t);
         fprintf(r->o->out, "%4d %10s  %s\n", r->line, t, text);
@@ -217,6 +218,7 @@ static void describe_script_packet(const struct script_packet *p, char *out, siz
     if (p->has_seq) PUT(" %u:%u(%u)", p->seq, p->seq_end, p->len);
     if (p->has_ack) PUT(" ack %u", p->ack);
     if (p->has_win) PUT(" win %u", p->win);
+    if (p->has_urg) PUT(" urg %u", p->urg);
     if (p->any_options) PUT(" <...>");
     else if (p->option_count && w < n) w += describe_options(p->options, p->option_count, out + w, n - w);
 #undef PUT
@@ -273,6 +275,8 @@ static void describe_actual(const struct runner *r, const struct actual *a, char
         w += (size_t)snprintf(out + w, w < n ? n - w : 0, " ack %u",
                               seg->ack - (syn ? 0 : r->remote_isn));
     w += (size_t)snprintf(out + w, w < n ? n - w : 0, " win %u", seg->window);
+    if (seg->flags & TCP_FLAG_URG)
+        w += (size_t)snprintf(out + w, w < n ? n - w : 0, " urg %u", seg->urgent);
     if (!a->option_count || w >= n) return;
     struct script_option shown[SCRIPT_MAX_OPTIONS + 8];
     memcpy(shown, a->options, a->option_count * sizeof shown[0]);
@@ -1179,8 +1183,11 @@ static int setup(struct runner *r)
 
 static void teardown(struct runner *r)
 {
-    if (r->trace) fclose(r->trace); /* what closing the sockets does is not the script's */
+    /* What closing the sockets does is not the script's: not traced, not
+     * shown under the last line in --verbose. */
+    if (r->trace) fclose(r->trace);
     r->trace = NULL;
+    r->quiet = true;
     for (int fd = 0; fd < MAX_FDS; fd++)
         if (r->fds[fd].open) finack_close(r->stack, r->fds[fd].handle);
     if (r->sim) finack_sim_destroy(r->sim);
