@@ -1,5 +1,5 @@
 /* finack_bench: shared types between the driver (main.c) and the stacks
- * measured (finack_bulk.c, lwip_bulk.c, linux_bulk.c). */
+ * measured (finack_bulk.c, lwip_bulk.c, linux_bulk.c, linux_conn.c). */
 #ifndef FINACK_BENCH_H
 #define FINACK_BENCH_H
 
@@ -11,7 +11,7 @@ struct bench_opts {
     uint64_t bytes;     /* bulk transfer size, client -> server */
     uint32_t bufsize;   /* SO_SNDBUF / SO_RCVBUF for finack */
     uint32_t mtu;       /* finack's in-memory link MTU */
-    unsigned conns;     /* connections for the memory figure */
+    unsigned conns;     /* connections for the memory figure (and its connection rate) */
     unsigned repeat;    /* bulk runs per stack; the median is reported */
     bool verify;        /* receivers check every byte against the pattern */
 };
@@ -38,9 +38,36 @@ struct mem_result {
     double heap_buf;            /* heap bytes per endpoint after a little data each way */
     double rss_nobuf, rss_buf;  /* resident-set growth per endpoint, same two points */
     double setup_s;             /* wall time to open and accept all connections */
+    unsigned ports;             /* server ports the connections were spread over */
+    char note[160];             /* how the connections were opened, when unusual */
     size_t sizeof_tcb;          /* sizeof(struct tcp_conn) */
     size_t sizeof_sock;         /* sizeof(struct finack_sock) */
     uint32_t sndbuf, rcvbuf;    /* default buffer sizes (getsockopt) */
+};
+
+/* Connection-rate runs spread their connections over ceil(n / 12500) server
+ * ports, round robin, so that no destination uses more than half of an
+ * ephemeral port range (Linux's and finack's 32768..60999 hold 28232 ports
+ * per destination). 10 000 connections use one port, 50 000 use four. */
+#define BENCH_CONNS_PER_PORT 12500u
+#define BENCH_MAX_PORTS 64u
+#define BENCH_MAX_CONNS (BENCH_CONNS_PER_PORT * BENCH_MAX_PORTS)
+static inline unsigned bench_conn_ports(unsigned n)
+{
+    return (n + BENCH_CONNS_PER_PORT - 1) / BENCH_CONNS_PER_PORT;
+}
+
+/* Linux loopback connection rate: n connections over 127.0.0.1 between a
+ * client and a listener in this process, one thread. */
+struct linux_conn_result {
+    bool ok;
+    char why[256];
+    unsigned want;      /* connections asked for */
+    unsigned conns;     /* connections opened (fewer than want when descriptors are short) */
+    unsigned ports;     /* listener ports */
+    double setup_s;     /* first socket() .. last accept(), both ends ESTABLISHED */
+    double close_s;     /* closing all 2 * conns descriptors, SO_LINGER 0 */
+    char note[256];     /* why conns < want, when it is */
 };
 
 double bench_mono(void);      /* seconds, CLOCK_MONOTONIC */
@@ -60,14 +87,22 @@ bool bench_check(const struct bench_opts *o, uint64_t at, const uint8_t *data, s
 
 void finack_bulk(const struct bench_opts *o, struct bulk_result *r);
 void finack_idle_memory(const struct bench_opts *o, struct mem_result *r);
+/* The connection rate alone: n connections opened and accepted, as in
+ * finack_idle_memory, without the memory figure or the data. */
+void finack_connect_rate(unsigned n, struct mem_result *r);
 size_t finack_sizeof_tcb(void);  /* sizeof(struct tcp_conn) */
 size_t finack_sizeof_sock(void); /* sizeof(struct finack_sock) */
 void linux_bulk(const struct bench_opts *o, bool clamp_mss, struct bulk_result *r);
 /* Defined only when built with lwIP (FINACK_BENCH_LWIP). */
 void lwip_bulk(const struct bench_opts *o, struct bulk_result *r);
 void lwip_idle_memory(const struct bench_opts *o, struct mem_result *r);
+void lwip_connect_rate(unsigned n, struct mem_result *r);
 /* sizeof(struct tcp_pcb) in the lwIP build measured, 0 without lwIP. */
 size_t lwip_sizeof_pcb(void);
+void linux_connect_rate(unsigned n, struct linux_conn_result *r);
+/* Raise RLIMIT_NOFILE's soft limit to the hard limit; returns the limit now
+ * in force. */
+unsigned long bench_raise_nofile(void);
 /* The object size of the kernel's "TCP" slab cache (/proc/slabinfo), 0 if
  * unreadable. */
 size_t linux_tcp_slab_objsize(void);

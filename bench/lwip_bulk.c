@@ -79,23 +79,34 @@ struct lq {
 static struct netif nif_client, nif_server;
 static struct lq to_client, to_server; /* what arrives at each side */
 static bool lwip_ready;
+/* lwIP's own list heads (exported data), for tearing thousands of PCBs down
+ * in O(1) each: tcp_abort() unlinks a PCB by walking its list from the
+ * head, so we always abort the head. */
+static struct tcp_pcb **lwip_active_pcbs, **lwip_bound_pcbs;
 static uint64_t pkts_to_server, pkts_to_client;
 
-static void lq_push(struct lq *q, struct pbuf *p)
+/* Room for at least `want` pbufs; false when out of memory. */
+static bool lq_grow(struct lq *q, size_t want)
 {
-    if (q->count == q->cap) {
+    while (q->cap < want) {
         size_t cap = q->cap ? q->cap * 2 : 1024;
         struct pbuf **items = malloc(cap * sizeof *items);
-        if (!items) {
-            q->failed = true;
-            L.pbuf_free(p);
-            return;
-        }
+        if (!items) return false;
         for (size_t i = 0; i < q->count; i++) items[i] = q->items[(q->head + i) % q->cap];
         free(q->items);
         q->items = items;
         q->cap = cap;
         q->head = 0;
+    }
+    return true;
+}
+
+static void lq_push(struct lq *q, struct pbuf *p)
+{
+    if (q->count == q->cap && !lq_grow(q, q->cap + 1)) {
+        q->failed = true;
+        L.pbuf_free(p);
+        return;
     }
     q->items[(q->head + q->count) % q->cap] = p;
     q->count++;
@@ -165,6 +176,8 @@ static int setup(char *why, size_t whylen)
     }
     LWIP_FUNCS(LWIP_X_LOAD)
 #undef LWIP_X_LOAD
+    lwip_active_pcbs = dlsym(lib, "tcp_active_pcbs");
+    lwip_bound_pcbs = dlsym(lib, "tcp_bound_pcbs");
     L.lwip_init();
     ip4_addr_t a, b, mask, gw;
     IP4_ADDR(&a, 10, 0, 1, 1);
@@ -447,42 +460,84 @@ static bool quiet(struct tcp_pcb **clients, struct tcp_pcb **servers, unsigned n
     return true;
 }
 
-void lwip_idle_memory(const struct bench_opts *o, struct mem_result *r)
+/* Abort every PCB on a list, head first (each unlink is then O(1)). */
+static void abort_list(struct tcp_pcb **list)
+{
+    while (list && *list) {
+        struct tcp_pcb *pcb = *list;
+        L.tcp_arg(pcb, NULL);
+        L.tcp_err(pcb, NULL);
+        L.tcp_abort(pcb);
+        if (*list == pcb) break; /* not unlinked: leave the rest be */
+    }
+}
+
+/* lwIP's ephemeral ports (TCP_LOCAL_PORT_RANGE_START..END, 0xc000..0xffff)
+ * are unique across all its PCBs, whatever the destination: 16383 of them.
+ * Beyond that, the clients bind explicit ports from CLIENT_PORT0 up. */
+#define LWIP_EPHEMERAL_PORTS (0xffff - 0xc000)
+#define CLIENT_PORT0 10000u
+
+/* n connections between the two netifs, spread over bench_conn_ports(n)
+ * server ports, all accepted and ESTABLISHED: setup_s times that. With
+ * `memory`, the heap and RSS growth with them idle, then after a little
+ * data each way. */
+static void conn_run(unsigned n, bool memory, struct mem_result *r)
 {
     memset(r, 0, sizeof *r);
     r->sizeof_tcb = sizeof(struct tcp_pcb);
-    unsigned n = o->conns;
+    unsigned ports = bench_conn_ports(n);
+    bool explicit_ports = n > LWIP_EPHEMERAL_PORTS;
     struct memrun m = {.cap = n};
-    struct tcp_pcb **clients = calloc(n, sizeof *clients), *listener = NULL;
+    struct tcp_pcb **clients = calloc(n, sizeof *clients), *listeners[BENCH_MAX_PORTS] = {0};
     m.servers = calloc(n, sizeof *m.servers);
     unsigned opened = 0;
-    if (!clients || !m.servers) FAIL(r, "out of memory");
+    if (!clients || !m.servers || ports > BENCH_MAX_PORTS) FAIL(r, "out of memory");
     if (setup(r->why, sizeof r->why)) goto out;
-    if (n > 0xffff - 0xc000) FAIL(r, "lwIP has %u ephemeral ports", 0xffff - 0xc000);
+    if (n > 0xffff - CLIENT_PORT0)
+        FAIL(r, "lwIP: one client address has %u ports for explicit binds", 0xffff - CLIENT_PORT0);
     settle(0.3); /* earlier runs' last packets and timers */
 
-    struct tcp_pcb *l = L.tcp_new();
-    if (!l || L.tcp_bind(l, netif_ip_addr4(&nif_server), PORT + 1) != ERR_OK)
-        FAIL(r, "lwIP server bind failed");
-    L.tcp_bind_netif(l, &nif_server);
-    listener = L.tcp_listen_with_backlog(l, TCP_DEFAULT_LISTEN_BACKLOG);
-    if (!listener) FAIL(r, "lwIP listen failed");
-    L.tcp_arg(listener, &m);
-    L.tcp_accept(listener, mem_accept);
+    for (unsigned k = 0; k < ports; k++) {
+        struct tcp_pcb *l = L.tcp_new();
+        if (!l || L.tcp_bind(l, netif_ip_addr4(&nif_server), (u16_t)(PORT + 1 + k)) != ERR_OK)
+            FAIL(r, "lwIP server bind failed");
+        L.tcp_bind_netif(l, &nif_server);
+        listeners[k] = L.tcp_listen_with_backlog(l, TCP_DEFAULT_LISTEN_BACKLOG);
+        if (!listeners[k]) FAIL(r, "lwIP listen failed");
+        L.tcp_arg(listeners[k], &m);
+        L.tcp_accept(listeners[k], mem_accept);
+    }
+    r->ports = ports;
+    if (explicit_ports)
+        snprintf(r->note, sizeof r->note,
+                 "clients bind ports %u.. (lwIP has %u ephemeral ports in all)", CLIENT_PORT0,
+                 LWIP_EPHEMERAL_PORTS);
 
+    /* The harness's queues grown first, so that they are not counted as
+     * lwIP's: a packet per connection each way at once, twice over. */
+    if (memory && (!lq_grow(&to_server, 2 * (size_t)n + 256) ||
+                   !lq_grow(&to_client, 2 * (size_t)n + 256)))
+        FAIL(r, "out of memory for the loop queues");
     size_t heap0 = bench_heap_in_use(), rss0 = bench_rss();
     double w0 = bench_mono();
     for (; opened < n; opened++) {
         struct tcp_pcb *c = L.tcp_new();
         if (!c) FAIL(r, "tcp_new failed at %u", opened);
-        clients[opened] = c;
-        if (L.tcp_bind(c, netif_ip_addr4(&nif_client), 0) != ERR_OK)
+        u16_t port = explicit_ports ? (u16_t)(CLIENT_PORT0 + opened) : 0;
+        if (L.tcp_bind(c, netif_ip_addr4(&nif_client), port) != ERR_OK) {
+            L.tcp_abort(c);
             FAIL(r, "lwIP bind failed at connection %u", opened);
+        }
         L.tcp_bind_netif(c, &nif_client);
         L.tcp_arg(c, &m);
         L.tcp_recv(c, mem_recv_client);
-        if (L.tcp_connect(c, netif_ip_addr4(&nif_server), PORT + 1, mem_connected) != ERR_OK)
+        if (L.tcp_connect(c, netif_ip_addr4(&nif_server), (u16_t)(PORT + 1 + opened % ports),
+                          mem_connected) != ERR_OK) {
+            L.tcp_abort(c);
             FAIL(r, "lwIP connect failed at connection %u", opened);
+        }
+        clients[opened] = c;
         if (opened % 128 == 127) deliver_all();
     }
     deliver_all();
@@ -491,6 +546,11 @@ void lwip_idle_memory(const struct bench_opts *o, struct mem_result *r)
     for (unsigned i = 0; i < n; i++)
         if (clients[i]->state != ESTABLISHED || m.servers[i]->state != ESTABLISHED)
             FAIL(r, "lwIP connection %u is not ESTABLISHED", i);
+    r->conns = n;
+    if (!memory) {
+        r->ok = true;
+        goto out;
+    }
     for (double t = bench_mono(); !quiet(clients, m.servers, n); settle(0.05))
         if (bench_mono() - t > 60) FAIL(r, "lwIP: handshakes not settled after 60 s");
     size_t heap1 = bench_heap_in_use(), rss1 = bench_rss();
@@ -510,7 +570,6 @@ void lwip_idle_memory(const struct bench_opts *o, struct mem_result *r)
              2ull * n * sizeof hello);
     size_t heap2 = bench_heap_in_use(), rss2 = bench_rss();
     double ends = 2.0 * n;
-    r->conns = n;
     r->heap_nobuf = ((double)heap1 - (double)heap0) / ends;
     r->heap_buf = ((double)heap2 - (double)heap0) / ends;
     r->rss_nobuf = ((double)rss1 - (double)rss0) / ends;
@@ -519,17 +578,34 @@ void lwip_idle_memory(const struct bench_opts *o, struct mem_result *r)
     r->rcvbuf = TCP_WND;
     r->ok = true;
 out:
-    /* RST every connection from the client side; the servers' PCBs go
-     * with the RSTs. */
-    for (unsigned i = 0; clients && i < n; i++) {
-        if (!clients[i]) continue;
-        L.tcp_arg(clients[i], NULL);
-        L.tcp_abort(clients[i]);
+    /* Abort every connection, both ends; the RSTs then find no PCB. Taken
+     * from the head of lwIP's lists, or by the clients when the list heads
+     * are not exported (then the servers' PCBs go with the RSTs, one list
+     * walk each). */
+    if (lwip_active_pcbs) {
+        abort_list(lwip_active_pcbs);
+        abort_list(lwip_bound_pcbs);
+    } else {
+        for (unsigned i = 0; clients && i < opened; i++) {
+            L.tcp_arg(clients[i], NULL);
+            L.tcp_abort(clients[i]);
+        }
     }
-    if (listener) L.tcp_close(listener);
+    for (unsigned k = 0; k < ports && k < BENCH_MAX_PORTS; k++)
+        if (listeners[k]) L.tcp_close(listeners[k]);
     if (lwip_ready) settle(0.01);
     free(clients);
     free(m.servers);
+}
+
+void lwip_idle_memory(const struct bench_opts *o, struct mem_result *r)
+{
+    conn_run(o->conns, true, r);
+}
+
+void lwip_connect_rate(unsigned n, struct mem_result *r)
+{
+    conn_run(n, false, r);
 }
 
 size_t lwip_sizeof_pcb(void) { return sizeof(struct tcp_pcb); }
