@@ -791,6 +791,18 @@ static bool unsupported_packet(struct parser *p, const char *what, const struct 
     return skip_event(p);
 }
 
+/* One of the flag letters F S R P E W U into flags; false for any other. */
+static bool flag_letter(char c, uint8_t *flags)
+{
+    static const char letters[] = "FSRPEWU";
+    static const uint8_t bits[] = {TCP_FLAG_FIN, TCP_FLAG_SYN, TCP_FLAG_RST, TCP_FLAG_PSH,
+                                   TCP_FLAG_ECE, TCP_FLAG_CWR, TCP_FLAG_URG};
+    const char *at = c ? strchr(letters, c) : NULL;
+    if (!at) return false;
+    *flags |= bits[at - letters];
+    return true;
+}
+
 static bool parse_flags(struct parser *p, struct script_packet *pk, char dir)
 {
     struct token all = p->tok; /* the flags as written, for the AccECN message */
@@ -799,18 +811,10 @@ static bool parse_flags(struct parser *p, struct script_packet *pk, char dir)
     if (is_punct(p, '-')) return advance(p); /* no flags at all */
     if (p->tok.kind == TOK_WORD) {
         for (size_t i = 0; i < p->tok.len; i++) {
-            switch (p->tok.start[i]) {
-            case 'F': pk->flags |= TCP_FLAG_FIN; break;
-            case 'S': pk->flags |= TCP_FLAG_SYN; break;
-            case 'R': pk->flags |= TCP_FLAG_RST; break;
-            case 'P': pk->flags |= TCP_FLAG_PSH; break;
-            case 'E': pk->flags |= TCP_FLAG_ECE; break;
-            case 'W': pk->flags |= TCP_FLAG_CWR; break;
-            case 'U': pk->flags |= TCP_FLAG_URG; break;
-            case 'A': case '0': case '1': case '2': case '3': case '4': case '5': case '6':
-            case '7': accecn = true; break; /* the AE bit, the ACE field */
-            default: return fail(p, "expected packet flags after '%c', got %s", dir, GOT(p));
-            }
+            char c = p->tok.start[i];
+            if (flag_letter(c, &pk->flags)) continue;
+            if (c == 'A' || (c >= '0' && c <= '7')) accecn = true; /* the AE bit, the ACE field */
+            else return fail(p, "expected packet flags after '%c', got %s", dir, GOT(p));
         }
         if (!advance(p)) return false;
     } else if (!is_punct(p, '.') && !(p->tok.kind == TOK_NUMBER && p->tok.start[0] == '.')) {
@@ -825,18 +829,9 @@ static bool parse_flags(struct parser *p, struct script_packet *pk, char dir)
         if (!advance(p)) return false;
         /* Letters right after the '.', as tcpdump prints them ("P.U", ".W"). */
         if (p->tok.kind == TOK_WORD && p->tok.start == dot_end) {
-            for (size_t i = 0; i < p->tok.len; i++) {
-                switch (p->tok.start[i]) {
-                case 'F': pk->flags |= TCP_FLAG_FIN; break;
-                case 'S': pk->flags |= TCP_FLAG_SYN; break;
-                case 'R': pk->flags |= TCP_FLAG_RST; break;
-                case 'P': pk->flags |= TCP_FLAG_PSH; break;
-                case 'E': pk->flags |= TCP_FLAG_ECE; break;
-                case 'W': pk->flags |= TCP_FLAG_CWR; break;
-                case 'U': pk->flags |= TCP_FLAG_URG; break;
-                default: return fail(p, "expected packet flags after '%c', got %s", dir, GOT(p));
-                }
-            }
+            for (size_t i = 0; i < p->tok.len; i++)
+                if (!flag_letter(p->tok.start[i], &pk->flags))
+                    return fail(p, "expected packet flags after '%c', got %s", dir, GOT(p));
             all.len = (size_t)(p->tok.start + p->tok.len - all.start);
             if (!advance(p)) return false;
         }
