@@ -56,6 +56,12 @@ int finack_loop_start(struct finack_loop **out, struct finack_stack *stack,
  * stack stays the caller's. */
 void finack_loop_stop(struct finack_loop *loop);
 
+/* A descriptor for the application's own epoll/poll set: it becomes
+ * readable whenever a finack socket's readiness may have changed. Read its
+ * 8-byte counter to reset it, then finack_loop_poll(..., 0) says which
+ * sockets are ready. Owned by the loop (closed by finack_loop_stop). */
+int finack_loop_ready_fd(struct finack_loop *loop);
+
 /* Run fn(ctx, stack) with the lock held (for calls not wrapped here). */
 void finack_loop_call(struct finack_loop *loop, void (*fn)(void *ctx, struct finack_stack *stack),
                       void *ctx);

@@ -40,6 +40,7 @@ struct finack_loop {
     pthread_cond_t cond;     /* every change of readiness; CLOCK_MONOTONIC */
     pthread_t thread;
     int epfd, evfd;
+    int readyfd;             /* eventfd the application may watch: readiness changed */
     /* Under mu: */
     bool stop;               /* finack_loop_stop() began */
     bool changed;            /* the notify hook ran since the last broadcast */
@@ -65,6 +66,15 @@ static void loop_flush(struct finack_loop *loop)
     loop->changed = false;
     loop->generation++;
     pthread_cond_broadcast(&loop->cond);
+    uint64_t one = 1;
+    /* Fails only when the counter would overflow: it is readable anyway. */
+    ssize_t n = write(loop->readyfd, &one, sizeof one);
+    (void)n;
+}
+
+int finack_loop_ready_fd(struct finack_loop *loop)
+{
+    return loop->readyfd;
 }
 
 static void loop_kick(struct finack_loop *loop)
@@ -234,8 +244,9 @@ int finack_loop_start(struct finack_loop **out, struct finack_stack *stack,
     if (rc) goto fail_cond;
 
     loop->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    loop->readyfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (loop->evfd < 0 || loop->epfd < 0) {
+    if (loop->evfd < 0 || loop->readyfd < 0 || loop->epfd < 0) {
         rc = -errno;
         goto fail_fds;
     }
@@ -260,6 +271,7 @@ int finack_loop_start(struct finack_loop **out, struct finack_stack *stack,
 
 fail_fds:
     if (loop->evfd >= 0) close(loop->evfd);
+    if (loop->readyfd >= 0) close(loop->readyfd);
     if (loop->epfd >= 0) close(loop->epfd);
     pthread_mutex_destroy(&loop->mu);
 fail_cond:
@@ -288,6 +300,7 @@ void finack_loop_stop(struct finack_loop *loop)
 
     close(loop->epfd);
     close(loop->evfd);
+    close(loop->readyfd);
     pthread_mutex_destroy(&loop->mu);
     pthread_cond_destroy(&loop->cond);
     free(loop);
