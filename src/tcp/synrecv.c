@@ -17,21 +17,8 @@
 #include "ip/ip.h"
 #include "stack.h"
 #include "tcp/tcp.h"
-#include "util/siphash.h"
 
 #define SR_INITIAL_BUCKETS 64
-
-static size_t sr_hash(const struct tcp_stack *tcp, const struct tcp_tuple *t)
-{
-    uint32_t words[3] = {t->laddr, t->raddr, (uint32_t)t->lport << 16 | t->rport};
-    return (size_t)siphash24(tcp->stack->secret, words, sizeof words);
-}
-
-static bool same_tuple(const struct tcp_tuple *a, const struct tcp_tuple *b)
-{
-    return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
-           a->rport == b->rport;
-}
 
 static void sr_grow(struct tcp_stack *tcp)
 {
@@ -43,7 +30,7 @@ static void sr_grow(struct tcp_stack *tcp)
         struct tcp_synrecv *sr = tcp->sr_buckets[i];
         while (sr) {
             struct tcp_synrecv *next = sr->hash_next;
-            size_t b = sr_hash(tcp, &sr->tuple) & (count - 1);
+            size_t b = tcp_tuple_hash(tcp, &sr->tuple) & (count - 1);
             sr->hash_next = buckets[b];
             buckets[b] = sr;
             sr = next;
@@ -57,9 +44,9 @@ static void sr_grow(struct tcp_stack *tcp)
 struct tcp_synrecv *tcp_synrecv_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple)
 {
     if (!tcp->sr_count) return NULL;
-    size_t b = sr_hash(tcp, tuple) & (tcp->sr_bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, tuple) & (tcp->sr_bucket_count - 1);
     for (struct tcp_synrecv *sr = tcp->sr_buckets[b]; sr; sr = sr->hash_next)
-        if (same_tuple(&sr->tuple, tuple)) return sr;
+        if (tcp_tuple_equal(&sr->tuple, tuple)) return sr;
     return NULL;
 }
 
@@ -68,7 +55,7 @@ static void sr_free(struct tcp_synrecv *sr)
 {
     struct tcp_stack *tcp = sr->tcp;
     timer_cancel(&tcp->stack->timers, &sr->timer);
-    size_t b = sr_hash(tcp, &sr->tuple) & (tcp->sr_bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, &sr->tuple) & (tcp->sr_bucket_count - 1);
     for (struct tcp_synrecv **p = &tcp->sr_buckets[b]; *p; p = &(*p)->hash_next) {
         if (*p == sr) {
             *p = sr->hash_next;
@@ -184,7 +171,7 @@ int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
     sr->ts_recent = syn->opt.ts_val;
     sr->sent = now;
     timer_init(&sr->timer, on_timer);
-    size_t b = sr_hash(tcp, tuple) & (tcp->sr_bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, tuple) & (tcp->sr_bucket_count - 1);
     sr->hash_next = tcp->sr_buckets[b];
     tcp->sr_buckets[b] = sr;
     tcp->sr_count++;

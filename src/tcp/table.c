@@ -120,13 +120,13 @@ void tcp_conn_free(struct tcp_conn *conn)
     free(conn);
 }
 
-static size_t tuple_hash(const struct tcp_stack *tcp, const struct tcp_tuple *t)
+size_t tcp_tuple_hash(const struct tcp_stack *tcp, const struct tcp_tuple *t)
 {
     uint32_t words[3] = {t->laddr, t->raddr, (uint32_t)t->lport << 16 | t->rport};
     return (size_t)siphash24(tcp->stack->secret, words, sizeof words);
 }
 
-static bool tuple_equal(const struct tcp_tuple *a, const struct tcp_tuple *b)
+bool tcp_tuple_equal(const struct tcp_tuple *a, const struct tcp_tuple *b)
 {
     return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
            a->rport == b->rport;
@@ -144,7 +144,7 @@ static void maybe_grow(struct tcp_stack *tcp)
         struct tcp_conn *c = tcp->buckets[i];
         while (c) {
             struct tcp_conn *next = c->hash_next;
-            size_t b = tuple_hash(tcp, &c->tuple) & (count - 1);
+            size_t b = tcp_tuple_hash(tcp, &c->tuple) & (count - 1);
             c->hash_next = buckets[b];
             buckets[b] = c;
             c = next;
@@ -159,7 +159,7 @@ void tcp_table_insert(struct tcp_conn *conn)
 {
     struct tcp_stack *tcp = conn->tcp;
     maybe_grow(tcp);
-    size_t b = tuple_hash(tcp, &conn->tuple) & (tcp->bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, &conn->tuple) & (tcp->bucket_count - 1);
     conn->hash_next = tcp->buckets[b];
     tcp->buckets[b] = conn;
     tcp->conn_count++;
@@ -181,16 +181,16 @@ static bool unlink_from(struct tcp_conn **head, struct tcp_conn *conn)
 void tcp_table_remove(struct tcp_conn *conn)
 {
     struct tcp_stack *tcp = conn->tcp;
-    size_t b = tuple_hash(tcp, &conn->tuple) & (tcp->bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, &conn->tuple) & (tcp->bucket_count - 1);
     if (unlink_from(&tcp->buckets[b], conn)) tcp->conn_count--;
     conn->in_table = false;
 }
 
 struct tcp_conn *tcp_table_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple)
 {
-    size_t b = tuple_hash(tcp, tuple) & (tcp->bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, tuple) & (tcp->bucket_count - 1);
     for (struct tcp_conn *c = tcp->buckets[b]; c; c = c->hash_next)
-        if (tuple_equal(&c->tuple, tuple)) return c;
+        if (tcp_tuple_equal(&c->tuple, tuple)) return c;
     return NULL;
 }
 

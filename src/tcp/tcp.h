@@ -287,6 +287,10 @@ void tcp_conn_free(struct tcp_conn *conn);
 void tcp_table_insert(struct tcp_conn *conn);
 void tcp_table_remove(struct tcp_conn *conn);
 struct tcp_conn *tcp_table_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple);
+/* The keyed hash of a 4-tuple, and equality: shared by the connection,
+ * TIME_WAIT and half-open tables. */
+size_t tcp_tuple_hash(const struct tcp_stack *tcp, const struct tcp_tuple *t);
+bool tcp_tuple_equal(const struct tcp_tuple *a, const struct tcp_tuple *b);
 struct tcp_conn *tcp_listener_lookup(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport);
 int tcp_listener_insert(struct tcp_conn *conn);
 void tcp_listener_remove(struct tcp_conn *conn);

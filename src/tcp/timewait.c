@@ -18,21 +18,8 @@
 #include "ip/ip.h"
 #include "stack.h"
 #include "tcp/tcp.h"
-#include "util/siphash.h"
 
 #define TW_INITIAL_BUCKETS 64
-
-static size_t tw_hash(const struct tcp_stack *tcp, const struct tcp_tuple *t)
-{
-    uint32_t words[3] = {t->laddr, t->raddr, (uint32_t)t->lport << 16 | t->rport};
-    return (size_t)siphash24(tcp->stack->secret, words, sizeof words);
-}
-
-static bool same_tuple(const struct tcp_tuple *a, const struct tcp_tuple *b)
-{
-    return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
-           a->rport == b->rport;
-}
 
 static void tw_grow(struct tcp_stack *tcp)
 {
@@ -44,7 +31,7 @@ static void tw_grow(struct tcp_stack *tcp)
         struct tcp_timewait *tw = tcp->tw_buckets[i];
         while (tw) {
             struct tcp_timewait *next = tw->hash_next;
-            size_t b = tw_hash(tcp, &tw->tuple) & (count - 1);
+            size_t b = tcp_tuple_hash(tcp, &tw->tuple) & (count - 1);
             tw->hash_next = buckets[b];
             buckets[b] = tw;
             tw = next;
@@ -58,16 +45,16 @@ static void tw_grow(struct tcp_stack *tcp)
 struct tcp_timewait *tcp_tw_lookup(struct tcp_stack *tcp, const struct tcp_tuple *tuple)
 {
     if (!tcp->tw_count) return NULL;
-    size_t b = tw_hash(tcp, tuple) & (tcp->tw_bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, tuple) & (tcp->tw_bucket_count - 1);
     for (struct tcp_timewait *tw = tcp->tw_buckets[b]; tw; tw = tw->hash_next)
-        if (same_tuple(&tw->tuple, tuple)) return tw;
+        if (tcp_tuple_equal(&tw->tuple, tuple)) return tw;
     return NULL;
 }
 
 static void tw_unlink(struct tcp_timewait *tw)
 {
     struct tcp_stack *tcp = tw->tcp;
-    size_t b = tw_hash(tcp, &tw->tuple) & (tcp->tw_bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, &tw->tuple) & (tcp->tw_bucket_count - 1);
     for (struct tcp_timewait **p = &tcp->tw_buckets[b]; *p; p = &(*p)->hash_next) {
         if (*p == tw) {
             *p = tw->hash_next;
@@ -123,7 +110,7 @@ bool tcp_tw_compact(struct tcp_conn *conn)
     timer_init(&tw->timer, on_expiry);
     const struct timer *linger = &conn->timers[TCP_TIMER_LINGER].timer;
     finack_time_t expiry = timer_armed(linger) ? linger->expiry : tcp->stack->now + 2 * conn->msl;
-    size_t b = tw_hash(tcp, &tw->tuple) & (tcp->tw_bucket_count - 1);
+    size_t b = tcp_tuple_hash(tcp, &tw->tuple) & (tcp->tw_bucket_count - 1);
     tw->hash_next = tcp->tw_buckets[b];
     tcp->tw_buckets[b] = tw;
     tcp->tw_count++;
