@@ -81,6 +81,32 @@ int finack_poll(struct finack_stack *stack, struct pollfd *fds, nfds_t nfds);
  * "CLOSED" if it has none. */
 const char *finack_socket_state(struct finack_stack *stack, int fd);
 
+/* ---- The connection table (what `ss -tan` shows) ---------------------------
+ * One row per listener, connection, half-open connection and TIME_WAIT
+ * record of the stack, in no particular order. */
+struct finack_conn_info {
+    const char *state;           /* RFC 9293 name */
+    uint32_t laddr, raddr;       /* host byte order; raddr 0 for a listener */
+    uint16_t lport, rport;
+    int fd;                      /* the socket handle, or -1 (no socket: a
+                                  * half-open connection, TIME_WAIT record,
+                                  * or a connection closed by the app) */
+    uint32_t recv_q, send_q;     /* as ss: unread and unacknowledged bytes;
+                                  * for a listener, the accept queue length
+                                  * and the backlog */
+    const char *timer;           /* as ss -o: "on" (retransmit or SYN),
+                                  * "persist", "keepalive", "timewait", or
+                                  * NULL if no timer runs */
+    finack_time_t timer_expires; /* absolute (the stack's clock) */
+    uint32_t retransmits;        /* consecutive timeouts now */
+    uint32_t rtt_us, rto_us, cwnd;
+};
+/* Calls fn for each row until fn returns non-zero (that value is returned),
+ * else returns the number of rows. With all false, listeners are skipped,
+ * as `ss -t` skips them without -a or -l. */
+typedef int (*finack_conn_fn)(void *ctx, const struct finack_conn_info *row);
+int finack_stack_connections(struct finack_stack *stack, bool all, finack_conn_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
