@@ -12,7 +12,6 @@
  * finack, ...), and each figure is the median. The connection rate is taken
  * the same way at each connection count (finack, lwIP, Linux, finack, ...,
  * --rate-repeat times). docs/PERFORMANCE.md says how each is taken. */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,49 +19,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-
-double bench_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-uint64_t bench_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-double bench_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-size_t bench_heap_in_use(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-}
-
-size_t bench_rss(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-void bench_fill(uint8_t *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)(i * 131 + (i >> 8));
-}
 
 static uint8_t pattern[BENCH_SRC_LEN];
 
