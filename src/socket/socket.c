@@ -543,8 +543,10 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
     if (!conn) return -ENOTCONN;
     /* A zero-length read with data waiting returns 0; with none it goes on
      * to EOF, the error or EAGAIN like any read (Linux's tcp_recvmsg). */
-    if (!len && conn->rcv_buf.len && !s->shut_rd) return 0;
-    if (conn->rcv_buf.len && len && !s->shut_rd) {
+    if (!len && conn->rcv_buf.len) return 0;
+    /* After SHUT_RD too: Linux still reads what is queued, and what
+     * arrives later, and says 0 only when there is nothing. */
+    if (conn->rcv_buf.len && len) {
         if (!buf) return -EFAULT; /* found when copying, as Linux */
         size_t n;
         if (flags & MSG_PEEK) {
@@ -605,14 +607,15 @@ int finack_shutdown(struct finack_stack *stack, int fd, int how)
     }
     if (conn && s->listening) return 0;
     if (!conn || conn->state == TCPS_CLOSED) return -ENOTCONN;
-    if (how != SHUT_WR) {
-        s->shut_rd = true;
-        conn->rcv_shutdown = true;
-    }
+    if (how != SHUT_WR) s->shut_rd = true;
     if (how != SHUT_RD) {
         s->shut_wr = true;
         send_fin(conn, stack->now);
     }
+    /* Linux takes data after SHUT_RD alone (it stays readable); only once
+     * both ways are shut does data beyond the FIN meet a RST, as after
+     * close() (tcp_rcv_state_process in FIN_WAIT with RCV_SHUTDOWN). */
+    conn->rcv_shutdown = s->shut_rd && s->shut_wr;
     return 0;
 }
 

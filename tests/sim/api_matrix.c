@@ -865,10 +865,33 @@ static void shutdown_wr_ok_twice(struct world *w)
 
 static void shutdown_rd_ok(struct world *w)
 {
+    /* Linux: SHUT_RD sends nothing; what is queued is still read, then
+     * 0; data arriving later is taken and read too. */
+    struct conn3 k = connected(w);
+    finack_send(w->b, k.s, "abc", 3, 0);
+    run_for(w, FINACK_MSEC(5));
+    EXPECT_EQ(finack_shutdown(w->a, k.c, SHUT_RD), 0);
+    EXPECT_EQ(finack_recv(w->a, k.c, buf, 10, 0), 3);
+    EXPECT_EQ(finack_recv(w->a, k.c, buf, 10, 0), 0);
+    EXPECT_EQ(finack_send(w->b, k.s, "later", 5, 0), 5);
+    run_for(w, FINACK_MSEC(5));
+    EXPECT_EQ(finack_recv(w->a, k.c, buf, 10, 0), 5);
+    EXPECT_EQ(finack_send(w->a, k.c, "x", 1, 0), 1); /* writing goes on */
+}
+
+static void shutdown_rd_then_wr_data_gets_rst(struct world *w)
+{
+    /* Linux: shut both ways, data from the peer meets a RST; the peer, in
+     * CLOSE_WAIT, hears it as EPIPE. */
     struct conn3 k = connected(w);
     EXPECT_EQ(finack_shutdown(w->a, k.c, SHUT_RD), 0);
-    EXPECT_EQ(finack_recv(w->a, k.c, buf, 10, 0), 0);
-    EXPECT_EQ(finack_send(w->a, k.c, "x", 1, 0), 1); /* writing goes on */
+    EXPECT_EQ(finack_shutdown(w->a, k.c, SHUT_WR), 0);
+    run_for(w, FINACK_MSEC(5));
+    EXPECT_EQ(finack_recv(w->b, k.s, buf, 10, 0), 0);
+    EXPECT_EQ(finack_send(w->b, k.s, "abc", 3, 0), 3);
+    run_for(w, FINACK_MSEC(5));
+    EXPECT_EQ(finack_send(w->b, k.s, "abc", 3, 0), -EPIPE);
+    EXPECT_STR(finack_socket_state(w->a, k.c), "CLOSED");
 }
 
 static void shutdown_rdwr_ok(struct world *w)
@@ -1391,6 +1414,8 @@ static const struct cell cells[] = {
 
     {"shutdown", NB, "SHUT_WR ok", shutdown_wr_ok_twice, "shutdown/shut-wr-twice.pkt"},
     {"shutdown", NB, "SHUT_RD ok", shutdown_rd_ok, "shutdown/shut-rd-read-returns-zero.pkt"},
+    {"shutdown", NB, "SHUT_RD + SHUT_WR, data gets RST", shutdown_rd_then_wr_data_gets_rst,
+     "shutdown/shut-rdwr-data-gets-rst.pkt"},
     {"shutdown", NB, "SHUT_RDWR ok", shutdown_rdwr_ok, "shutdown/shut-rdwr.pkt"},
     {"shutdown", NB, "EINVAL", shutdown_einval, NULL},
     {"shutdown", NB, "ENOTCONN", shutdown_enotconn, "shutdown/shutdown-not-connected.pkt"},
