@@ -223,6 +223,20 @@ static bool bound_elsewhere(struct finack_stack *stack, const struct finack_sock
     return false;
 }
 
+/* Another socket listening on the port: sockets that shared it by
+ * SO_REUSEADDR while bound cannot both listen (Linux re-checks the bind
+ * conflict in inet_csk_get_port at listen(), with this one now listening). */
+static bool listening_elsewhere(struct finack_stack *stack, const struct finack_sock *self)
+{
+    for (int fd = 0; fd < stack->sockets.count; fd++) {
+        const struct finack_sock *o = &stack->sockets.socks[fd];
+        if (!o->in_use || o == self || !o->listening || o->lport != self->lport) continue;
+        if (o->laddr && self->laddr && o->laddr != self->laddr) continue;
+        return true;
+    }
+    return false;
+}
+
 static int bind_port(struct finack_stack *stack, struct finack_sock *s, uint32_t ip, uint16_t port)
 {
     if (port == 0) {
@@ -288,6 +302,8 @@ int finack_listen(struct finack_stack *stack, int fd, int backlog)
         int err = bind_port(stack, s, 0, 0);
         if (err) return err;
         s->port_auto = true;
+    } else if (listening_elsewhere(stack, s)) {
+        return -EADDRINUSE;
     }
     struct tcp_conn *lst = tcp_conn_new(stack->tcp);
     if (!lst) return -ENOMEM;

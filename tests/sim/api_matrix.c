@@ -381,6 +381,21 @@ static void listen_einval_connecting(struct world *w)
     EXPECT_EQ(finack_listen(w->a, fd, 1), -EINVAL);
 }
 
+static void listen_eaddrinuse_shared_port(struct world *w)
+{
+    /* Linux: two sockets may share a port by SO_REUSEADDR while bound,
+     * but the second to listen() gets EADDRINUSE. */
+    int x = tcp_socket(w->b), y = tcp_socket(w->b);
+    set_int(w->b, x, SOL_SOCKET, SO_REUSEADDR, 1);
+    set_int(w->b, y, SOL_SOCKET, SO_REUSEADDR, 1);
+    struct sockaddr_in sa = sin_of(B_ADDR, PORT);
+    EXPECT_EQ(finack_bind(w->b, x, SA(sa), sizeof sa), 0);
+    EXPECT_EQ(finack_bind(w->b, y, SA(sa), sizeof sa), 0);
+    EXPECT_EQ(finack_listen(w->b, x, 1), 0);
+    EXPECT_EQ(finack_listen(w->b, y, 1), -EADDRINUSE);
+    EXPECT_STR(finack_socket_state(w->b, y), "CLOSED");
+}
+
 /* ==== accept ============================================================================== */
 
 static void accept_ok_peer_address(struct world *w)
@@ -1354,6 +1369,7 @@ static const struct cell cells[] = {
     {"listen", NB, "EBADF", listen_ebadf, NULL},
     {"listen", NB, "EINVAL (connected)", listen_einval_connected, NULL},
     {"listen", NB, "EINVAL (connecting)", listen_einval_connecting, NULL},
+    {"listen", NB, "EADDRINUSE", listen_eaddrinuse_shared_port, NULL},
 
     {"accept", NB, "ok", accept_ok_peer_address, "listen/accept-queue-order.pkt"},
     {"accept", NB, "EAGAIN", accept_eagain, "blocking/nonblocking-read-accept-eagain.pkt"},
