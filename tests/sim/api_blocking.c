@@ -537,6 +537,38 @@ static void wrappers_pass_errors_through(struct pair *p)
     (void)len;
 }
 
+/* getsockname()/getpeername() have no finack_loop_* wrapper: they never
+ * wait, and run under the loop's lock through finack_loop_call(). */
+struct name_call {
+    int fd, rc_sock, rc_peer;
+    struct sockaddr_in sock, peer;
+};
+
+static void names_of(void *ctx, struct finack_stack *stack)
+{
+    struct name_call *n = ctx;
+    socklen_t a = sizeof n->sock, b = sizeof n->peer;
+    n->rc_sock = finack_getsockname(stack, n->fd, SA(n->sock), &a);
+    n->rc_peer = finack_getpeername(stack, n->fd, SA(n->peer), &b);
+}
+
+static void names_through_loop_call(struct pair *p)
+{
+    struct conn3 k;
+    EXPECT(connected(p, &k));
+    struct name_call n = {.fd = k.c};
+    finack_loop_call(p->loop_b, names_of, &n);
+    EXPECT_EQ(n.rc_sock, 0);
+    EXPECT_EQ(n.rc_peer, 0);
+    EXPECT_EQ(ntohl(n.sock.sin_addr.s_addr), ADDR_B);
+    EXPECT_EQ(ntohl(n.peer.sin_addr.s_addr), ADDR_A);
+    EXPECT_EQ(ntohs(n.peer.sin_port), PORT);
+    struct name_call l = {.fd = k.l};
+    finack_loop_call(p->loop_a, names_of, &l);
+    EXPECT_EQ(l.rc_sock, 0);
+    EXPECT_EQ(l.rc_peer, -ENOTCONN);
+}
+
 /* ==== the table =========================================================================== */
 
 struct cell {
@@ -580,6 +612,7 @@ static const struct cell cells[] = {
      "blocking/poll-timeout-and-pollin.pkt, sim.loop_blocking test_poll"},
     {"bind", "EADDRINUSE (TIME_WAIT) / SO_REUSEADDR", restart_eaddrinuse_then_reuseaddr,
      "sim.loop_blocking test_server_restart"},
+    {"getpeername", "ok, ENOTCONN (finack_loop_call)", names_through_loop_call, NULL},
     {"all", "errors passed through", wrappers_pass_errors_through, NULL},
 };
 
@@ -608,7 +641,9 @@ static void test_recv(void) { run_cells("recv"); }
 static void test_send(void) { run_cells("send"); }
 static void test_poll(void) { run_cells("poll"); }
 static void test_bind(void) { run_cells("bind"); }
+static void test_getpeername(void) { run_cells("getpeername"); }
 static void test_all(void) { run_cells("all"); }
 
 TEST_MAIN("api_blocking", TEST_CASE(test_connect), TEST_CASE(test_accept), TEST_CASE(test_recv),
-          TEST_CASE(test_send), TEST_CASE(test_poll), TEST_CASE(test_bind), TEST_CASE(test_all))
+          TEST_CASE(test_send), TEST_CASE(test_poll), TEST_CASE(test_bind), TEST_CASE(test_getpeername),
+          TEST_CASE(test_all))

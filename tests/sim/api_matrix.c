@@ -236,6 +236,27 @@ static void socket_eprotonosupport(struct world *w)
     EXPECT_EQ(finack_socket(w->a, AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
 }
 
+static void socket_enotsock_is_ebadf(struct world *w)
+{
+    /* ENOTSOCK has no equivalent: handles are not file descriptors, so a
+     * handle that names no socket (never opened, closed, out of range)
+     * is EBADF for every call, and POLLNVAL for poll. */
+    int fd = tcp_socket(w->a);
+    finack_close(w->a, fd);
+    int v;
+    socklen_t len = sizeof v;
+    const int bad[] = {fd, 1000, INT32_MAX, -5};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        EXPECT_EQ(finack_listen(w->a, bad[i], 1), -EBADF);
+        EXPECT_EQ(finack_recv(w->a, bad[i], buf, 1, 0), -EBADF);
+        EXPECT_EQ(finack_getsockopt(w->a, bad[i], SOL_SOCKET, SO_TYPE, &v, &len), -EBADF);
+        EXPECT_EQ(finack_socket_events(w->a, bad[i]), -EBADF);
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    EXPECT_EQ(finack_poll(w->a, &p, 1), 1);
+    EXPECT_EQ(p.revents, POLLNVAL);
+}
+
 /* ==== bind ================================================================================ */
 
 static void bind_ok(struct world *w)
@@ -1350,6 +1371,7 @@ static const struct cell cells[] = {
     {"socket", NB, "EINVAL", socket_einval, NULL},
     {"socket", NB, "ESOCKTNOSUPPORT", socket_esocktnosupport, NULL},
     {"socket", NB, "EPROTONOSUPPORT", socket_eprotonosupport, NULL},
+    {"socket", NB, "ENOTSOCK (none: EBADF)", socket_enotsock_is_ebadf, NULL},
 
     {"bind", NB, "ok", bind_ok, NULL},
     {"bind", NB, "ok (AF_UNSPEC, INADDR_ANY)", bind_ok_af_unspec_any, NULL},
