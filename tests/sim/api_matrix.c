@@ -732,6 +732,21 @@ static void send_etimedout_user_timeout(struct world *w)
     EXPECT_EQ(finack_send(w->a, k.c, "x", 1, 0), -EPIPE);
 }
 
+static void send_etimedout_retries(struct world *w)
+{
+    /* Fifteen retransmissions unanswered (from 200 ms, doubling to 120 s:
+     * about 15 minutes, Linux's tcp_retries2), then ETIMEDOUT. */
+    struct conn3 k = connected(w);
+    silence(w);
+    EXPECT_EQ(finack_send(w->a, k.c, "hello", 5, 0), 5);
+    run_for(w, FINACK_SEC(600));
+    EXPECT_STR(finack_socket_state(w->a, k.c), "ESTABLISHED");
+    RUN_UNTIL(w, !strcmp(finack_socket_state(w->a, k.c), "CLOSED"), FINACK_SEC(1200));
+    EXPECT_STR(finack_socket_state(w->a, k.c), "CLOSED");
+    EXPECT_EQ(finack_send(w->a, k.c, "x", 1, 0), -ETIMEDOUT);
+    EXPECT_EQ(finack_send(w->a, k.c, "x", 1, 0), -EPIPE);
+}
+
 static void send_efault(struct world *w)
 {
     struct conn3 k = connected(w);
@@ -1429,6 +1444,8 @@ static const struct cell cells[] = {
     {"send", NB, "ENOTCONN (listener)", send_enotconn_listener, "unit.tcp_state_table"},
     {"send", NB, "ETIMEDOUT (TCP_USER_TIMEOUT)", send_etimedout_user_timeout,
      "sim.tcp_timers test_user_timeout_ends_retransmission"},
+    {"send", NB, "ETIMEDOUT (15 retries)", send_etimedout_retries,
+     "retransmit/give-up-after-15-retries.pkt"},
     {"send", NB, "EFAULT", send_efault, NULL},
     {"send", NB, "EOPNOTSUPP (MSG_OOB)", send_eopnotsupp_msg_oob, NULL},
     {"send", NB, "EBADF", send_ebadf, NULL},
