@@ -592,7 +592,8 @@ static const struct cell cells[] = {
      "sim.loop_blocking test_recv_timeout"},
     {"accept", "ECANCELED (loop stopped)", accept_ecanceled_on_stop,
      "sim.loop_blocking test_stop_cancels"},
-    {"recv", "ok (waits for data)", recv_waits_for_data, "blocking/blocking-read-waits-for-data.pkt"},
+    {"recv", "ok (waits for data)", recv_waits_for_data,
+     "blocking/blocking-read-waits-for-data.pkt"},
     {"recv", "0 (FIN while waiting), half-close", recv_zero_on_fin_while_waiting,
      "blocking/blocking-read-returns-0-on-fin.pkt"},
     {"recv", "ECONNRESET (while waiting)", recv_econnreset_while_waiting,
@@ -645,5 +646,5 @@ static void test_getpeername(void) { run_cells("getpeername"); }
 static void test_all(void) { run_cells("all"); }
 
 TEST_MAIN("api_blocking", TEST_CASE(test_connect), TEST_CASE(test_accept), TEST_CASE(test_recv),
-          TEST_CASE(test_send), TEST_CASE(test_poll), TEST_CASE(test_bind), TEST_CASE(test_getpeername),
-          TEST_CASE(test_all))
+          TEST_CASE(test_send), TEST_CASE(test_poll), TEST_CASE(test_bind),
+          TEST_CASE(test_getpeername), TEST_CASE(test_all))

@@ -970,7 +970,10 @@ static void shutdown_enotconn(struct world *w)
     EXPECT_EQ(finack_shutdown(w->a, k.c, SHUT_RDWR), -ENOTCONN);
 }
 
-static void shutdown_ebadf(struct world *w) { EXPECT_EQ(finack_shutdown(w->a, 6, SHUT_WR), -EBADF); }
+static void shutdown_ebadf(struct world *w)
+{
+    EXPECT_EQ(finack_shutdown(w->a, 6, SHUT_WR), -EBADF);
+}
 
 static void shutdown_listener(struct world *w)
 {
@@ -1397,8 +1400,8 @@ static const struct cell cells[] = {
     {"bind", NB, "EAFNOSUPPORT", bind_eafnosupport, NULL},
     {"bind", NB, "EADDRNOTAVAIL", bind_eaddrnotavail, NULL},
     {"bind", NB, "EADDRINUSE (bound)", bind_eaddrinuse_bound, NULL},
-    {"bind", NB, "EADDRINUSE (listener, SO_REUSEADDR)", bind_eaddrinuse_listener_even_with_reuseaddr,
-     NULL},
+    {"bind", NB, "EADDRINUSE (listener, SO_REUSEADDR)",
+     bind_eaddrinuse_listener_even_with_reuseaddr, NULL},
     {"bind", NB, "EADDRINUSE (TIME_WAIT) / SO_REUSEADDR", bind_eaddrinuse_time_wait_then_reuseaddr,
      "time_wait/time-wait-bind-needs-reuseaddr.pkt, sim.loop_blocking test_server_restart"},
 
@@ -1418,7 +1421,8 @@ static const struct cell cells[] = {
 
     {"connect", NB, "EINPROGRESS, POLLOUT, SO_ERROR 0", connect_einprogress_pollout_so_error,
      "blocking/nonblocking-connect-completes-then-eisconn.pkt"},
-    {"connect", NB, "EALREADY", connect_ealready, "blocking/nonblocking-connect-einprogress-ealready.pkt"},
+    {"connect", NB, "EALREADY", connect_ealready,
+     "blocking/nonblocking-connect-einprogress-ealready.pkt"},
     {"connect", NB, "EISCONN", connect_eisconn, NULL},
     {"connect", NB, "ECONNREFUSED", connect_econnrefused,
      "blocking/nonblocking-connect-refused-then-connect-reports.pkt"},
@@ -1439,7 +1443,8 @@ static const struct cell cells[] = {
     {"send", NB, "EAGAIN (connecting)", send_eagain_connecting, NULL},
     {"send", NB, "EPIPE (SHUT_WR)", send_epipe_after_shut_wr,
      "sim.tcp_scenarios test_send_after_shutdown_wr_is_epipe"},
-    {"send", NB, "ECONNRESET, then EPIPE", send_econnreset_then_epipe, "rst/rst-at-rcv-nxt-write.pkt"},
+    {"send", NB, "ECONNRESET, then EPIPE", send_econnreset_then_epipe,
+     "rst/rst-at-rcv-nxt-write.pkt"},
     {"send", NB, "EPIPE (never connected)", send_epipe_never_connected, NULL},
     {"send", NB, "ENOTCONN (listener)", send_enotconn_listener, "unit.tcp_state_table"},
     {"send", NB, "ETIMEDOUT (TCP_USER_TIMEOUT)", send_etimedout_user_timeout,
@@ -1456,7 +1461,8 @@ static const struct cell cells[] = {
      "shutdown/peer-half-close-we-keep-sending.pkt, sim.tcp_scenarios test_half_close"},
 
     {"recv", NB, "ok (MSG_PEEK)", recv_ok_peek_then_read, NULL},
-    {"recv", NB, "EAGAIN (empty)", recv_eagain_empty, "blocking/nonblocking-read-accept-eagain.pkt"},
+    {"recv", NB, "EAGAIN (empty)", recv_eagain_empty,
+     "blocking/nonblocking-read-accept-eagain.pkt"},
     {"recv", NB, "EAGAIN (connecting)", recv_eagain_connecting, NULL},
     {"recv", NB, "0 (FIN)", recv_zero_on_fin, "close/passive-close-read-eof.pkt"},
     {"recv", NB, "ECONNRESET, then 0", recv_econnreset_then_zero, "rst/rst-at-rcv-nxt-read.pkt"},
@@ -1480,8 +1486,10 @@ static const struct cell cells[] = {
 
     {"close", NB, "ok (FIN)", close_ok_fin, "close/active-close-fin-wait-2-time-wait.pkt"},
     {"close", NB, "EBADF", close_ebadf_twice, "sockopt/sockopt-errors.pkt"},
-    {"close", NB, "RST (unread data)", close_unread_data_sends_rst, "close/close-unread-data-sends-rst.pkt"},
-    {"close", NB, "RST (SO_LINGER 0)", close_linger_zero_sends_rst, "close/so-linger-zero-abort.pkt"},
+    {"close", NB, "RST (unread data)", close_unread_data_sends_rst,
+     "close/close-unread-data-sends-rst.pkt"},
+    {"close", NB, "RST (SO_LINGER 0)", close_linger_zero_sends_rst,
+     "close/so-linger-zero-abort.pkt"},
     {"close", NB, "RST (listener's queue)", close_listener_resets_queued,
      "listen/close-with-queued-connection.pkt"},
 
@@ -1500,13 +1508,17 @@ static const struct cell cells[] = {
     {"getsockopt", NB, "ENOPROTOOPT, EOPNOTSUPP", getsockopt_enoprotoopt_eopnotsupp,
      "sockopt/sockopt-errors.pkt"},
     {"getsockopt", NB, "EINVAL, EFAULT, EBADF", getsockopt_einval_efault, NULL},
-    {"getsockopt", NB, "SO_ERROR once", getsockopt_so_error_once, "sockopt/so-error-econnrefused.pkt"},
+    {"getsockopt", NB, "SO_ERROR once", getsockopt_so_error_once,
+     "sockopt/so-error-econnrefused.pkt"},
     {"getsockopt", NB, "TCP_INFO", getsockopt_tcp_info, "sim.tcp_transfer"},
 
-    {"setsockopt", NB, "SO_RCVBUF", option_so_rcvbuf_limits_window, "sockopt/so-rcvbuf-initial-window.pkt"},
+    {"setsockopt", NB, "SO_RCVBUF", option_so_rcvbuf_limits_window,
+     "sockopt/so-rcvbuf-initial-window.pkt"},
     {"setsockopt", NB, "TCP_NODELAY", option_tcp_nodelay, "data/tcp-nodelay-sends-at-once.pkt"},
-    {"setsockopt", NB, "TCP_MAXSEG", option_tcp_maxseg, "sockopt/setsockopt-tcp-maxseg-advertised-mss.pkt"},
-    {"setsockopt", NB, "round trip", option_roundtrip, "sockopt/setsockopt-getsockopt-roundtrip.pkt"},
+    {"setsockopt", NB, "TCP_MAXSEG", option_tcp_maxseg,
+     "sockopt/setsockopt-tcp-maxseg-advertised-mss.pkt"},
+    {"setsockopt", NB, "round trip", option_roundtrip,
+     "sockopt/setsockopt-getsockopt-roundtrip.pkt"},
 
     {"poll", NB, "events, POLLNVAL", poll_events, "shutdown/poll-rdhup-after-peer-fin.pkt"},
     {"poll", NB, "EFAULT", poll_efault, NULL},
