@@ -7,6 +7,11 @@
  * Every call returns a non-negative result or a negative errno value
  * (-EAGAIN, -EINPROGRESS, -ECONNREFUSED, ...) with Linux's meaning; errno
  * is never set and no signal is ever raised (EPIPE is just returned).
+ * Pointers are checked as the kernel copies them: NULL where bytes are to
+ * be read or written is -EFAULT, a negative length -EINVAL. A handle that
+ * names no socket is -EBADF (there is no ENOTSOCK: handles are not file
+ * descriptors). docs/API.md lists every call's errors, the few places
+ * finack departs from Linux, and the test that pins each one.
  *
  * These calls never block: where BSD would block they return -EAGAIN
  * (send, recv, accept) or -EINPROGRESS (connect). Readiness comes from

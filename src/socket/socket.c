@@ -19,6 +19,9 @@
 #define MAX_BUF (64u << 20)
 #define TCP_MIN_MSS_LINUX 88   /* Linux TCP_MIN_MSS: the smallest TCP_MAXSEG */
 #define TCP_MAX_USER_MSS 32767 /* Linux MAX_TCP_WINDOW: the largest TCP_MAXSEG */
+#define SOCK_TYPE_MASK 0xf     /* Linux: the socket type's bits; the rest are flags */
+#define SOCK_TYPE_MAX 11       /* Linux SOCK_MAX: SOCK_PACKET + 1 */
+#define SOCKADDR_MAX 128       /* Linux: sizeof(struct sockaddr_storage) */
 
 void socket_table_free(struct finack_stack *stack)
 {
@@ -121,8 +124,12 @@ static int sock_init(struct finack_stack *stack)
 int finack_socket(struct finack_stack *stack, int domain, int type, int protocol)
 {
     if (!stack) return -EINVAL;
+    /* Linux's __sys_socket and __sock_create, in their order: flags other
+     * than these two, then the family, then a type out of range. */
+    if ((type & ~SOCK_TYPE_MASK) & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
     if (domain != AF_INET) return -EAFNOSUPPORT;
-    int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int base = type & SOCK_TYPE_MASK;
+    if (base >= SOCK_TYPE_MAX) return -EINVAL;
     if (base != SOCK_STREAM) return -ESOCKTNOSUPPORT;
     if (protocol != 0 && protocol != IPPROTO_TCP) return -EPROTONOSUPPORT;
     int fd = sock_init(stack);
@@ -153,23 +160,50 @@ int socket_timeout(struct finack_stack *stack, int fd, bool send, int64_t *us)
     return 0;
 }
 
-static int read_sockaddr(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+/* An address handed in, as Linux's move_addr_to_kernel copies it before
+ * the protocol looks: a length past sockaddr_storage (or negative) is
+ * EINVAL, bytes to copy from NULL are EFAULT. Nothing else is checked. */
+static int check_sockaddr_in(const struct sockaddr *addr, socklen_t len)
 {
-    if (!addr || len < (socklen_t)sizeof(struct sockaddr_in)) return -EINVAL;
+    if ((int)len < 0 || len > SOCKADDR_MAX) return -EINVAL;
+    if (len && !addr) return -EFAULT;
+    return 0;
+}
+
+/* The address as inet_bind and tcp_v4_connect read it: shorter than a
+ * sockaddr_in is EINVAL, another family EAFNOSUPPORT. bind() also takes
+ * AF_UNSPEC with INADDR_ANY (unspec_any), as Linux does for old programs. */
+static int read_sockaddr(const struct sockaddr *addr, socklen_t len, bool unspec_any,
+                         uint32_t *ip, uint16_t *port)
+{
+    int err = check_sockaddr_in(addr, len);
+    if (err) return err;
+    if (len < (socklen_t)sizeof(struct sockaddr_in)) return -EINVAL;
     const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-    if (in->sin_family != AF_INET) return -EAFNOSUPPORT;
+    bool any_unspec = unspec_any && in->sin_family == AF_UNSPEC && in->sin_addr.s_addr == 0;
+    if (in->sin_family != AF_INET && !any_unspec) return -EAFNOSUPPORT;
     *ip = ntohl(in->sin_addr.s_addr);
     *port = ntohs(in->sin_port);
     return 0;
 }
 
+/* An address handed out, as Linux's move_addr_to_user: *len NULL is
+ * EFAULT, negative EINVAL; at most *len bytes are written (to a NULL addr
+ * only if none are), and *len becomes the full size. */
+static int check_sockaddr_out(const struct sockaddr *addr, const socklen_t *len)
+{
+    if (!len) return -EFAULT;
+    if ((int)*len < 0) return -EINVAL;
+    if (*len && !addr) return -EFAULT;
+    return 0;
+}
+
 static void write_sockaddr(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
 {
-    if (!addr || !len) return;
     struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port),
                              .sin_addr.s_addr = htonl(ip)};
     socklen_t n = *len < (socklen_t)sizeof in ? *len : (socklen_t)sizeof in;
-    memcpy(addr, &in, (size_t)n);
+    if (n) memcpy(addr, &in, (size_t)n);
     *len = sizeof in;
 }
 
@@ -184,6 +218,20 @@ static bool bound_elsewhere(struct finack_stack *stack, const struct finack_sock
         if (o->laddr && ip && o->laddr != ip) continue;
         /* Both with SO_REUSEADDR and neither listening may share, as on Linux. */
         if (self->reuseaddr && o->reuseaddr && !o->listening) continue;
+        return true;
+    }
+    return false;
+}
+
+/* Another socket listening on the port: sockets that shared it by
+ * SO_REUSEADDR while bound cannot both listen (Linux re-checks the bind
+ * conflict in inet_csk_get_port at listen(), with this one now listening). */
+static bool listening_elsewhere(struct finack_stack *stack, const struct finack_sock *self)
+{
+    for (int fd = 0; fd < stack->sockets.count; fd++) {
+        const struct finack_sock *o = &stack->sockets.socks[fd];
+        if (!o->in_use || o == self || !o->listening || o->lport != self->lport) continue;
+        if (o->laddr && self->laddr && o->laddr != self->laddr) continue;
         return true;
     }
     return false;
@@ -220,10 +268,11 @@ int finack_bind(struct finack_stack *stack, int fd, const struct sockaddr *addr,
     if (!s) return -EBADF;
     uint32_t ip;
     uint16_t port;
-    int err = read_sockaddr(addr, len, &ip, &port);
+    int err = read_sockaddr(addr, len, true, &ip, &port);
     if (err) return err;
-    if (s->bound || s->conn) return -EINVAL;
+    /* inet_bind's order: the address before the socket's state. */
     if (ip && !ip_is_local_address(stack, ip)) return -EADDRNOTAVAIL;
+    if (s->bound || s->conn) return -EINVAL;
     return bind_port(stack, s, ip, port);
 }
 
@@ -252,6 +301,9 @@ int finack_listen(struct finack_stack *stack, int fd, int backlog)
     if (!s->bound) {
         int err = bind_port(stack, s, 0, 0);
         if (err) return err;
+        s->port_auto = true;
+    } else if (listening_elsewhere(stack, s)) {
+        return -EADDRINUSE;
     }
     struct tcp_conn *lst = tcp_conn_new(stack->tcp);
     if (!lst) return -ENOMEM;
@@ -273,6 +325,12 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     if (!s) return -EBADF;
     if (!s->listening) return -EINVAL;
     if (!s->conn->accept_head) return -EAGAIN;
+    /* Linux finds a bad address buffer only after taking the connection
+     * off the queue, and drops it; finack says so first and keeps it. */
+    if (addr) {
+        int err = check_sockaddr_out(addr, len);
+        if (err) return err;
+    }
     int nfd = sock_init(stack);
     if (nfd < 0) return nfd;
     s = sock_get(stack, fd); /* the table may have moved */
@@ -302,7 +360,7 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     n->user_timeout = (int)(conn->user_timeout / 1000);
     n->conn = conn;
     conn->socket = nfd;
-    write_sockaddr(addr, len, conn->tuple.raddr, conn->tuple.rport);
+    if (addr) write_sockaddr(addr, len, conn->tuple.raddr, conn->tuple.rport);
     return nfd;
 }
 
@@ -318,31 +376,58 @@ static int take_error(struct finack_sock *s)
     return err;
 }
 
+/* Back to a socket that never connected (Linux's tcp_disconnect after a
+ * failed attempt): the connection goes, and a port that connect() or
+ * listen() picked is given back; one from bind() stays. */
+static void disconnect(struct finack_stack *stack, struct finack_sock *s)
+{
+    struct tcp_conn *conn = s->conn;
+    if (conn) {
+        conn->socket = -1;
+        if (s->listening) tcp_listener_close(conn, stack->now); /* resets its queue */
+        else if (conn->state == TCPS_CLOSED) tcp_conn_free(conn);
+        else tcp_conn_close(conn, 0); /* frees it: no socket holds it */
+    }
+    s->conn = NULL;
+    s->connecting = s->connected_once = s->listening = false;
+    s->error = 0;
+    if (s->port_auto) {
+        s->bound = s->port_auto = false;
+        s->laddr = 0;
+        s->lport = 0;
+    }
+}
+
 int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *addr,
                    socklen_t len)
 {
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
-    uint32_t ip;
-    uint16_t port;
-    int err = read_sockaddr(addr, len, &ip, &port);
+    /* Linux copies the address in first, then looks at the socket's
+     * state, and only then does TCP read the address. */
+    int err = check_sockaddr_in(addr, len);
     if (err) return err;
     if (s->listening) return -EISCONN;
     if (s->conn) {
         /* Linux's __inet_stream_connect: while the handshake runs EALREADY;
          * the first call after it ends says how (0, or the error), and
          * moves the socket to connected (SS_CONNECTED): later calls fail
-         * with EISCONN. A connection that ended is not reopened (Linux
-         * would disconnect a failed attempt and let connect() try again). */
+         * with EISCONN. A failed attempt is reported once, and the socket
+         * is disconnected, so that the next connect() tries again. */
         if (!s->connecting) return -EISCONN;
         if (s->conn->state == TCPS_SYN_SENT || s->conn->state == TCPS_SYN_RCVD) return -EALREADY;
         s->connecting = false;
         if (s->conn->state == TCPS_CLOSED) {
             err = take_error(s);
+            disconnect(stack, s);
             return err ? -err : -ECONNABORTED;
         }
         return 0;
     }
+    uint32_t ip;
+    uint16_t port;
+    err = read_sockaddr(addr, len, false, &ip, &port);
+    if (err) return err;
     if (port == 0 || ip == 0) return -ECONNREFUSED;
     uint32_t src = s->laddr ? s->laddr : ip_source_for(stack, ip);
     if (!src) return -ENETUNREACH;
@@ -350,7 +435,7 @@ int finack_connect(struct finack_stack *stack, int fd, const struct sockaddr *ad
     if (!s->bound) {
         err = tcp_ephemeral_port(stack->tcp, &t);
         if (err) return err;
-        s->bound = true;
+        s->bound = s->port_auto = true;
         s->lport = t.lport;
     }
     if (tcp_table_lookup(stack->tcp, &t)) return -EADDRNOTAVAIL;
@@ -388,36 +473,66 @@ static void fit_buffers(struct finack_sock *s)
     }
 }
 
-ssize_t finack_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags)
+/* The error a send() finds before copying, if any: a pending socket error,
+ * then EPIPE after SHUT_WR or where the state allows no sending (Linux's
+ * tcp_sendmsg_locked and sk_stream_wait_connect, in that order); -EAGAIN
+ * while the handshake runs. take says whether the socket error is
+ * consumed, as sock_error() does when send() reports it. */
+static int send_error(struct finack_sock *s, bool take)
 {
-    (void)flags;
-    struct finack_sock *s = sock_get(stack, fd);
-    if (!s) return -EBADF;
-    if (s->listening) return -ENOTCONN;
-    int err = take_error(s);
-    if (err) return -err;
-    if (s->shut_wr) return -EPIPE;
     struct tcp_conn *conn = s->conn;
-    if (!conn) return -ENOTCONN;
+    if (take) {
+        int err = take_error(s);
+        if (err) return -err;
+    } else if (s->error || (conn && conn->error)) {
+        return -(s->error ? s->error : conn->error);
+    }
+    /* A socket that never connected, a connection that is over: EPIPE, as
+     * Linux (not ENOTCONN). A listener is ENOTCONN, as RFC 9293's SEND
+     * with the foreign socket unspecified; Linux says EPIPE there too
+     * (docs/API.md: unit.tcp_state_table holds the RFC's answer). */
+    if (s->listening) return -ENOTCONN;
+    if (s->shut_wr || !conn) return -EPIPE;
     switch (conn->state) {
     case TCPS_SYN_SENT:
     case TCPS_SYN_RCVD:
         return -EAGAIN;
     case TCPS_ESTABLISHED:
     case TCPS_CLOSE_WAIT:
-        break;
-    case TCPS_CLOSED:
-        return s->connected_once ? -EPIPE : -ENOTCONN;
+        return 0;
     default:
         return -EPIPE;
     }
+}
+
+ssize_t socket_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags,
+                    size_t copied)
+{
+    struct finack_sock *s = sock_get(stack, fd);
+    if (!s) return -EBADF;
+    /* No urgent data: finack would send it as ordinary bytes, which is
+     * worse than saying so (Linux sends it urgent). */
+    if (flags & MSG_OOB) return -EOPNOTSUPP;
+    /* Some bytes of this same call went in already: an error now ends
+     * the call with their count and stays for the next call (Linux's
+     * do_error with copied > 0). */
+    int err = send_error(s, copied == 0);
+    if (err) return err == -EAGAIN || copied == 0 ? err : -EPIPE;
     if (!len) return 0;
+    struct tcp_conn *conn = s->conn;
     fit_buffers(s);
     if (ring_reserve(&conn->snd_buf)) return -ENOMEM;
+    if (!ring_free(&conn->snd_buf)) return -EAGAIN;
+    if (!buf) return -EFAULT; /* found when copying, as Linux */
     size_t taken = ring_write(&conn->snd_buf, buf, len);
     if (!taken) return -EAGAIN;
     tcp_output(conn, stack->now);
     return (ssize_t)taken;
+}
+
+ssize_t finack_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags)
+{
+    return socket_send(stack, fd, buf, len, flags, 0);
 }
 
 /* After a read, tell the peer if the window opened enough to matter
@@ -437,9 +552,18 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
     if (s->listening) return -ENOTCONN;
+    /* Urgent data is always inline here (as SO_OOBINLINE): Linux's
+     * tcp_recv_urg then says EINVAL, connected or not. */
+    if (flags & MSG_OOB) return -EINVAL;
     struct tcp_conn *conn = s->conn;
     if (!conn) return -ENOTCONN;
-    if (conn->rcv_buf.len && len && !s->shut_rd) {
+    /* A zero-length read with data waiting returns 0; with none it goes on
+     * to EOF, the error or EAGAIN like any read (Linux's tcp_recvmsg). */
+    if (!len && conn->rcv_buf.len) return 0;
+    /* After SHUT_RD too: Linux still reads what is queued, and what
+     * arrives later, and says 0 only when there is nothing. */
+    if (conn->rcv_buf.len && len) {
+        if (!buf) return -EFAULT; /* found when copying, as Linux */
         size_t n;
         if (flags & MSG_PEEK) {
             n = len < conn->rcv_buf.len ? len : conn->rcv_buf.len;
@@ -462,8 +586,6 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
     if (err) return -err;
     if (s->shut_rd || tcp_state_received_fin(conn->state)) return 0;
     if (conn->state == TCPS_CLOSED) return 0;
-    if (!len) return 0;
-    if (conn->state == TCPS_SYN_SENT || conn->state == TCPS_SYN_RCVD) return -EAGAIN;
     return -EAGAIN;
 }
 
@@ -491,16 +613,25 @@ int finack_shutdown(struct finack_stack *stack, int fd, int how)
     if (!s) return -EBADF;
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
     struct tcp_conn *conn = s->conn;
-    if (!conn || s->listening) return -ENOTCONN;
-    if (conn->state == TCPS_SYN_SENT || conn->state == TCPS_CLOSED) return -ENOTCONN;
-    if (how != SHUT_WR) {
-        s->shut_rd = true;
-        conn->rcv_shutdown = true;
+    /* Linux's inet_shutdown: a listener stops listening on SHUT_RD or
+     * SHUT_RDWR (its queue is reset; accept() then says EINVAL) and
+     * ignores SHUT_WR; a connection still in SYN_SENT is dropped. Either
+     * way the socket is unconnected again and the call succeeds. */
+    if (conn && (s->listening ? how != SHUT_WR : conn->state == TCPS_SYN_SENT)) {
+        disconnect(stack, s);
+        return 0;
     }
+    if (conn && s->listening) return 0;
+    if (!conn || conn->state == TCPS_CLOSED) return -ENOTCONN;
+    if (how != SHUT_WR) s->shut_rd = true;
     if (how != SHUT_RD) {
         s->shut_wr = true;
         send_fin(conn, stack->now);
     }
+    /* Linux takes data after SHUT_RD alone (it stays readable); only once
+     * both ways are shut does data beyond the FIN meet a RST, as after
+     * close() (tcp_rcv_state_process in FIN_WAIT with RCV_SHUTDOWN). */
+    conn->rcv_shutdown = s->shut_rd && s->shut_wr;
     return 0;
 }
 
@@ -550,6 +681,18 @@ int finack_close(struct finack_stack *stack, int fd)
     return 0;
 }
 
+/* An option value handed out as Linux's sk_getsockopt/do_tcp_getsockopt:
+ * cut to the caller's length (a short buffer gets the first bytes, not
+ * EINVAL), which then says how much was written. *len was checked. */
+static int put_opt(void *val, socklen_t *len, const void *v, size_t size)
+{
+    size_t n = *len < size ? *len : size;
+    if (n && !val) return -EFAULT;
+    if (n) memcpy(val, v, n);
+    *len = (socklen_t)n;
+    return 0;
+}
+
 /* SO_RCVTIMEO/SO_SNDTIMEO as Linux's sock_set_timeout(): a struct timeval,
  * tv_usec outside [0, 1000000) is EDOM, a negative tv_sec means "do not
  * wait" (Linux stores 0 jiffies), 0 (or a time too large to count) waits
@@ -576,10 +719,7 @@ static int get_timeout(int64_t timeo, void *val, socklen_t *len)
         tv.tv_sec = (time_t)(timeo / 1000000);
         tv.tv_usec = (suseconds_t)(timeo % 1000000);
     }
-    if (!val || !len || *len < (socklen_t)sizeof tv) return -EINVAL;
-    memcpy(val, &tv, sizeof tv);
-    *len = sizeof tv;
-    return 0;
+    return put_opt(val, len, &tv, sizeof tv);
 }
 
 static int get_int(const void *val, socklen_t len, int *out)
@@ -603,6 +743,12 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
 {
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
+    /* Other levels are IP's (ip_setsockopt), none of whose options finack
+     * has. At these two, Linux reads an int first: a shorter length is
+     * EINVAL (even for an unknown option), a NULL value EFAULT. */
+    if (level != SOL_SOCKET && level != IPPROTO_TCP) return -ENOPROTOOPT;
+    if ((int)len < (int)sizeof(int)) return -EINVAL;
+    if (!val) return -EFAULT;
     int v = 0;
     if (level == SOL_SOCKET && name == SO_LINGER) {
         struct linger l;
@@ -682,10 +828,7 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
 
 static int put_int(void *val, socklen_t *len, int v)
 {
-    if (!val || !len || *len < (socklen_t)sizeof(int)) return -EINVAL;
-    memcpy(val, &v, sizeof v);
-    *len = sizeof v;
-    return 0;
+    return put_opt(val, len, &v, sizeof v);
 }
 
 static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t *len);
@@ -695,6 +838,11 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
 {
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
+    /* Linux: a level no protocol of the socket knows is EOPNOTSUPP for
+     * getsockopt (do_ip_getsockopt), where setsockopt says ENOPROTOOPT. */
+    if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP) return -EOPNOTSUPP;
+    if (!len) return -EFAULT;
+    if ((int)*len < 0) return -EINVAL;
     if (level == IPPROTO_TCP && name == TCP_INFO) return get_tcp_info(stack, fd, val, len);
     if (level == SOL_SOCKET) {
         switch (name) {
@@ -716,10 +864,7 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
             return get_timeout(s->sndtimeo, val, len);
         case SO_LINGER: {
             struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_seconds};
-            if (!val || !len || *len < (socklen_t)sizeof l) return -EINVAL;
-            memcpy(val, &l, sizeof l);
-            *len = sizeof l;
-            return 0;
+            return put_opt(val, len, &l, sizeof l);
         }
         default:
             return -ENOPROTOOPT;
@@ -753,6 +898,8 @@ int finack_getsockname(struct finack_stack *stack, int fd, struct sockaddr *addr
 {
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
+    int err = check_sockaddr_out(addr, len);
+    if (err) return err;
     uint32_t ip = s->conn && !s->listening ? s->conn->tuple.laddr : s->laddr;
     write_sockaddr(addr, len, ip, s->lport);
     return 0;
@@ -763,6 +910,8 @@ int finack_getpeername(struct finack_stack *stack, int fd, struct sockaddr *addr
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
     if (!s->conn || s->listening || !tcp_state_synchronized(s->conn->state)) return -ENOTCONN;
+    int err = check_sockaddr_out(addr, len);
+    if (err) return err;
     write_sockaddr(addr, len, s->conn->tuple.raddr, s->conn->tuple.rport);
     return 0;
 }
@@ -853,7 +1002,6 @@ static uint8_t linux_state(enum tcp_state s)
 static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t *len)
 {
     struct finack_sock *s = sock_get(stack, fd);
-    if (!val || !len) return -EFAULT;
     struct tcp_info ti;
     memset(&ti, 0, sizeof ti);
     ti.tcpi_state = s->conn ? linux_state(s->conn->state) : linux_state(TCPS_CLOSED);
@@ -879,15 +1027,13 @@ static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t
         ti.tcpi_total_retrans = (uint32_t)fi.total_retrans;
         ti.tcpi_pmtu = fi.snd_mss + 40;
     }
-    socklen_t n = *len < (socklen_t)sizeof ti ? *len : (socklen_t)sizeof ti;
-    memcpy(val, &ti, n);
-    *len = n;
-    return 0;
+    return put_opt(val, len, &ti, sizeof ti);
 }
 
 int finack_poll(struct finack_stack *stack, struct pollfd *fds, nfds_t nfds)
 {
-    if (!stack || (!fds && nfds)) return -EINVAL;
+    if (!stack) return -EINVAL;
+    if (!fds && nfds) return -EFAULT; /* as poll(2) */
     int ready = 0;
     for (nfds_t i = 0; i < nfds; i++) {
         fds[i].revents = 0;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "finack/finack.h"
 
@@ -13,6 +14,9 @@ struct finack_stack;
 struct finack_sock {
     bool in_use;
     bool bound, listening, connected_once;
+    bool port_auto;               /* the port came from connect() or listen(), not
+                                   * bind(): given back on a disconnect (Linux's
+                                   * SOCK_BINDPORT_LOCK unset) */
     bool connecting;              /* connect() began and has not yet said how it ended
                                    * (Linux's SS_CONNECTING) */
     bool reuseaddr, nodelay, linger_on, shut_wr, shut_rd;
@@ -56,5 +60,14 @@ const struct finack_sock *socket_for_open(const struct finack_stack *stack,
 int socket_nonblock(struct finack_stack *stack, int fd);
 int socket_set_nonblock(struct finack_stack *stack, int fd, bool nonblock);
 int socket_timeout(struct finack_stack *stack, int fd, bool send, int64_t *us);
+
+/* finack_send() for a blocking send() that has already put `copied` bytes
+ * of the same call into the send buffer (src/link/loop.c calls it again
+ * for the rest): with copied > 0 an error found now is returned as -EPIPE
+ * and stays pending (SO_ERROR, the next call), since the caller returns
+ * the count instead, as Linux's tcp_sendmsg_locked does (do_error with
+ * copied > 0 leaves sk_err). With copied 0 it is finack_send(). */
+ssize_t socket_send(struct finack_stack *stack, int fd, const void *buf, size_t len, int flags,
+                    size_t copied);
 
 #endif
