@@ -279,6 +279,7 @@ int finack_bind(struct finack_stack *stack, int fd, const struct sockaddr *addr,
 static void apply_options(const struct finack_sock *s, struct tcp_conn *conn)
 {
     conn->nodelay = s->nodelay;
+    conn->reuseaddr = s->reuseaddr;
     conn->keepalive = s->keepalive;
     if (s->keepidle) conn->keepidle = s->keepidle;
     if (s->keepintvl) conn->keepintvl = s->keepintvl;
@@ -766,6 +767,7 @@ int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, c
         switch (name) {
         case SO_REUSEADDR:
             s->reuseaddr = v != 0;
+            if (s->conn) s->conn->reuseaddr = s->reuseaddr;
             return 0;
         case SO_SNDBUF:
             s->sndbuf = clamp_buf(v, MIN_SNDBUF);

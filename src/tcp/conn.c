@@ -150,6 +150,7 @@ void tcp_child_init(struct tcp_conn *child, struct tcp_conn *lst, const struct t
     child->passive = true;
     child->listener = lst;
     child->nodelay = lst->nodelay;
+    child->reuseaddr = lst->reuseaddr;
     child->keepalive = lst->keepalive;
     child->keepidle = lst->keepidle;
     child->keepintvl = lst->keepintvl;

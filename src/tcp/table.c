@@ -229,8 +229,9 @@ void tcp_listener_remove(struct tcp_conn *conn)
 static bool addr_overlap(uint32_t a, uint32_t b) { return a == 0 || b == 0 || a == b; }
 
 /* Whether binding laddr:lport would collide. Listeners always collide;
- * connections collide unless reuse (SO_REUSEADDR) is set and they are in
- * TIME_WAIT, as on Linux. A scan, but only on bind(), never per packet. */
+ * with reuse (the new socket's SO_REUSEADDR), connections in TIME_WAIT or
+ * whose own socket had SO_REUSEADDR don't, as on Linux. A scan of every
+ * connection, but only on an explicit bind(), never per packet. */
 bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool reuse)
 {
     for (struct tcp_conn *c = *listen_bucket(tcp, lport); c; c = c->hash_next)
@@ -238,7 +239,11 @@ bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool
     for (size_t i = 0; i < tcp->bucket_count; i++) {
         for (struct tcp_conn *c = tcp->buckets[i]; c; c = c->hash_next) {
             if (c->tuple.lport != lport || !addr_overlap(c->tuple.laddr, laddr)) continue;
-            if (reuse && c->state == TCPS_TIME_WAIT) continue;
+            /* As Linux's inet_bind_conflict: with SO_REUSEADDR on both,
+             * only a listener conflicts. A TIME_WAIT connection yields to
+             * the new socket's SO_REUSEADDR alone (the article's server
+             * restart), as the TIME_WAIT records below do. */
+            if (reuse && (c->state == TCPS_TIME_WAIT || c->reuseaddr)) continue;
             return true;
         }
     }

@@ -148,6 +148,8 @@ struct tcp_conn {
     uint32_t ooo_fin_seq;     /* the FIN's sequence number */
     bool passive;             /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
     bool nodelay;             /* TCP_NODELAY: Nagle off */
+    bool reuseaddr;           /* its socket's SO_REUSEADDR: a new socket with it
+                               * may bind the port beside this connection */
     bool in_table;            /* in the 4-tuple table (or the listener table) */
     bool queued;              /* in its listener's accept queue */
 
