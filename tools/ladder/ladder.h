@@ -85,4 +85,25 @@ int ladder_write_text(const struct ladder *l, const struct ladder_options *o, FI
  * ending in a cross, retransmissions marked. */
 int ladder_write_svg(const struct ladder *l, const struct ladder_options *o, FILE *out);
 
+/* ---- Notes: the application's side (added for `finack sim`) --------------
+ * What an application called and what the call returned, written beside its
+ * host's line at time t, as the article writes "close() 호출":
+ * "write(12000) = 12000", "bind: EADDRINUSE", "recv() = 0 (EOF)".
+ *
+ * A note is a struct ladder_event whose kind is LADDER_NOTE, a value past
+ * the trace kinds (test it before switching over kind); its text is in the
+ * event's opts field (so struct ladder_event is unchanged), and only t and
+ * side are set besides. The renderers draw it as a line of text on its
+ * side's column, in time order with the other events. */
+#define LADDER_NOTE ((enum finack_trace_kind)(FINACK_TRACE_TIMER + 16))
+
+struct ladder_note {
+    finack_time_t t;
+    int side;                 /* 0 left, 1 right */
+    char text[96];            /* = sizeof ((struct ladder_event *)0)->opts */
+};
+
+/* Append a note (text cut to 95 bytes). Returns 0 or -ENOMEM. */
+int ladder_add_note(struct ladder *l, const struct ladder_note *note);
+
 #endif
