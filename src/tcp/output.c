@@ -86,13 +86,31 @@ static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_
         fill_sack(conn, seg);
 }
 
+/* Every TCP segment leaves through here, built at ip_tx_payload() (len
+ * bytes) for tuple: counted, traced as "out" (wscale: the shift of our
+ * window field; retransmit: it re-sends sequence space), handed to IP. */
+int tcp_transmit(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
+                 uint8_t wscale, bool retransmit, finack_time_t now)
+{
+    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    if (!stack->trace_fn)
+        return ip_output(stack, tuple->laddr, tuple->raddr, IPPROTO_TCP_, len, true, now);
+    stack_trace_segment(stack, tuple, ip_tx_payload(stack), len, true, wscale, retransmit);
+    const struct tcp_tuple *outer = stack->trace_tuple;
+    stack->trace_tuple = tuple; /* an output drop is this connection's */
+    int err = ip_output(stack, tuple->laddr, tuple->raddr, IPPROTO_TCP_, len, true, now);
+    stack->trace_tuple = outer;
+    return err;
+}
+
 /* Send one segment of the connection: seq, flags and len bytes of the send
  * buffer starting at offset. The ACK field and window are always current. */
 static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size_t offset,
                         size_t len, finack_time_t now)
 {
     struct finack_stack *stack = conn->tcp->stack;
-    if ((len || (flags & TCP_FLAG_FIN)) && seq_lt(seq, conn->snd_max)) conn->total_retrans++;
+    bool resent = seq_lt(seq, conn->snd_max);
+    if ((len || (flags & TCP_FLAG_FIN)) && resent) conn->total_retrans++;
     struct tcp_segment seg = {
         .src_port = conn->tuple.lport,
         .dst_port = conn->tuple.rport,
@@ -127,9 +145,11 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
         conn->unacked_segments = 0;
         tcp_timer_cancel(conn, TCP_TIMER_DELACK);
     }
-    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
-    return ip_output(stack, conn->tuple.laddr, conn->tuple.raddr, IPPROTO_TCP_, (size_t)n, true,
-                     now);
+    /* Sequence space sent before goes again: data, a FIN, or our SYN (a
+     * bare ACK or probe occupies none). */
+    bool retransmit = (len || (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) && resent;
+    return tcp_transmit(stack, &conn->tuple, (size_t)n,
+                        (flags & TCP_FLAG_SYN) ? 0 : conn->rcv_wscale, retransmit, now);
 }
 
 /* A segment without text carries the highest sequence number sent, not
@@ -206,8 +226,9 @@ void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
     }
     int n = wire_tcp_emit(ip_tx_payload(stack), ip_tx_payload_cap(stack), ip->dst, ip->src, &seg);
     if (n < 0) return;
-    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
-    ip_output(stack, ip->dst, ip->src, IPPROTO_TCP_, (size_t)n, true, now);
+    struct tcp_tuple tuple = {.laddr = ip->dst, .raddr = ip->src, .lport = in->dst_port,
+                              .rport = in->src_port};
+    tcp_transmit(stack, &tuple, (size_t)n, 0, false, now);
 }
 
 /* Bytes of the send buffer not yet sent, and where the FIN goes. Once the
