@@ -11,6 +11,25 @@
  *
  * Errors: functions that can fail return 0 or a negative errno and, where
  * they take one, write a one-line message into err.
+ *
+ * Changes to the first contract (for the callers, H4):
+ *  - struct ladder: addr[], port[], sides added (the connection's endpoints
+ *    as numbers, how many sides are known); host[] may stay "" for a side
+ *    only seen as the peer (draw endpoint[] then).
+ *  - ladder_append(): add an event as is, side already chosen (pcap reader,
+ *    hand-made tests).
+ *  - ladder_write_json(): the events back out as JSON lines (pcap -> trace).
+ *  - ladder_text_width(): display columns of a UTF-8 string, as the width
+ *    limit counts them.
+ *  - ladder_write_text()/ladder_write_svg() return -EINVAL when width is
+ *    below LADDER_MIN_WIDTH.
+ *  - ladder_set_hosts(): fix which host is side 0 (left) and side 1 before
+ *    adding events. Without it, sides go by first appearance, and swap once
+ *    if side 1 turns out to have opened the connection (its first SYN), so
+ *    that the client is drawn on the left.
+ *  - Times are drawn relative to the first event.
+ *  - Notes (LADDER_NOTE): side is the ladder's side number as for events
+ *    (0 is drawn left); JSON lines carry them as {"ev":"note","text":...}.
  */
 #ifndef FINACK_LADDER_H
 #define FINACK_LADDER_H
@@ -43,6 +62,11 @@ struct ladder_event {
 struct ladder {
     char host[2][32];         /* "A"/"B", "client"/"server", or addresses */
     char endpoint[2][24];     /* "10.0.0.1:5000" */
+    uint32_t addr[2];         /* each side's local address and port (host */
+    uint16_t port[2];         /* order); addr 0 for a listener seen alone */
+    int sides;                /* sides known so far: 0, 1 or 2 */
+    bool have_conn;           /* the connection drawn is chosen */
+    bool pinned;              /* ladder_set_hosts() fixed the sides */
     bool traced[2];           /* events of this side were recorded: a segment
                                * it sent with no "in" on a traced receiver
                                * was lost */
@@ -57,10 +81,18 @@ struct ladder {
 void ladder_init(struct ladder *l);
 void ladder_free(struct ladder *l);
 
+/* Fix the host names of side 0 (drawn left) and side 1 (right): trace
+ * events are then placed by their host name, and sides never swap. */
+void ladder_set_hosts(struct ladder *l, const char *host0, const char *host1);
+
 /* Append one trace event. The first two distinct hosts become sides 0 and
  * 1; events of other hosts, and of connections other than the first one
  * seen, are ignored (returns 0). Returns 0 or -ENOMEM. */
 int ladder_add_trace(struct ladder *l, const struct finack_trace_event *ev);
+
+/* Append a copy of e as it is (e->side chosen by the caller, 0 or 1); marks
+ * nothing traced, learns the ISN from a SYN. Returns 0, -EINVAL or -ENOMEM. */
+int ladder_append(struct ladder *l, const struct ladder_event *e);
 
 /* Read a JSON-lines trace (docs/TRACE.md). -EINVAL with "line N: ..." in
  * err on a malformed line. */
@@ -79,11 +111,21 @@ struct ladder_options {
     unsigned width;        /* columns, at most; 0 = 100 */
 };
 
+#define LADDER_DEFAULT_WIDTH 100
+#define LADDER_MIN_WIDTH 64
+
+/* Display columns of UTF-8 text (East Asian wide characters count 2,
+ * combining marks 0). */
+size_t ladder_text_width(const char *s);
+
 /* Text ladder, every line at most width columns. */
 int ladder_write_text(const struct ladder *l, const struct ladder_options *o, FILE *out);
 /* Standalone SVG (no external assets): states as labels, lost segments
  * ending in a cross, retransmissions marked. */
 int ladder_write_svg(const struct ladder *l, const struct ladder_options *o, FILE *out);
+/* The events as JSON lines (docs/TRACE.md), one per event, in time order:
+ * what ladder_read_json() reads back. */
+int ladder_write_json(const struct ladder *l, FILE *out);
 
 /* ---- Notes: the application's side (added for `finack sim`) --------------
  * What an application called and what the call returned, written beside its
