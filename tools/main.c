@@ -18,6 +18,8 @@ static const struct tool_command commands[] = {
      cmd_demo},
     {"script", "run packetdrill scripts against finack on the simulated link",
      cmd_script_usage, cmd_script},
+    {"ladder", "draw a pcap or a JSON trace as a ladder diagram (text or SVG)",
+     cmd_ladder_usage, cmd_ladder},
     {"sim", "an article's TCP scenario on the simulated link, drawn as a ladder", cmd_sim_usage,
      cmd_sim},
 };

@@ -16,10 +16,17 @@
  * order. buf >= 40 bytes. */
 const char *ladder_flag_names(uint8_t flags, char *buf);
 
-/* TCP options as tcpdump spells them: "mss 1460,sackOK,TS val 1 ecr 0,nop,
- * wscale 7"; unknown kinds "opt-N", a malformed rest "bad". Always
- * NUL-terminated, cut to size. */
-void ladder_format_options(const uint8_t *opts, size_t len, char *buf, size_t size);
+/* A connection as one host sees it (host byte order); all zero for a drop
+ * before TCP parsed the packet, remote zero for a listener. */
+struct ladder_tuple {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+};
+
+/* Add e (side unset) recorded by host on conn: finds its side, marks the
+ * side traced, may swap the sides (see ladder.h). 0 if ignored. */
+int ladder_add_traced(struct ladder *l, const char *host, const struct ladder_tuple *conn,
+                      struct ladder_event *e);
 
 /* "10.0.0.1:5000", "*:80" for address 0. buf >= 24 bytes. */
 void ladder_format_endpoint(uint32_t addr, uint16_t port, char *buf, size_t size);
@@ -33,6 +40,13 @@ int ladder_seg_sender(const struct ladder_event *e);
  * the ISN is unknown. */
 void ladder_seg_label(const struct ladder *l, const struct ladder_event *e, bool absolute,
                       char *buf, size_t size);
+/* The same without the window, for where the full label does not fit. */
+void ladder_seg_label_short(const struct ladder *l, const struct ladder_event *e, bool absolute,
+                            char *buf, size_t size);
+
+/* Indices of l->events in time order, ties in the order added (malloc'd;
+ * NULL if out of memory). */
+size_t *ladder_time_order(const struct ladder *l);
 
 enum ladder_row_kind {
     LADDER_ROW_STATES,   /* only state changes */

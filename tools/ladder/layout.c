@@ -21,12 +21,30 @@ static int timed_order(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+size_t *ladder_time_order(const struct ladder *l)
+{
+    size_t n = l->count;
+    struct timed *t = malloc((n ? n : 1) * sizeof *t);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!t || !order) {
+        free(t);
+        free(order);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) t[i] = (struct timed){l->events[i].t, i};
+    qsort(t, n, sizeof *t, timed_order);
+    for (size_t i = 0; i < n; i++) order[i] = t[i].i;
+    free(t);
+    return order;
+}
+
 /* What the pairing found, per event (by its index in l->events). */
 struct pairing {
     size_t *order;        /* event indices in time order */
     long *peer;           /* out: the matching in; in: the matching out; -1 */
     finack_time_t last_t[2];
     bool seen[2];
+    bool saw_in[2];       /* the side recorded segments it received */
 };
 
 static bool same_segment(const struct ladder_event *a, const struct ladder_event *b)
@@ -51,25 +69,22 @@ static int pair_events(const struct ladder *l, struct pairing *p)
 {
     size_t n = l->count, nb = 16;
     while (nb < 2 * n) nb *= 2;
-    struct timed *t = malloc((n ? n : 1) * sizeof *t);
     long *head = malloc(nb * sizeof *head), *next = malloc((n ? n : 1) * sizeof *next);
-    p->order = malloc((n ? n : 1) * sizeof *p->order);
+    p->order = ladder_time_order(l);
     p->peer = malloc((n ? n : 1) * sizeof *p->peer);
-    if (!t || !head || !next || !p->order || !p->peer) {
-        free(t), free(head), free(next);
+    if (!head || !next || !p->order || !p->peer) {
+        free(head), free(next);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) t[i] = (struct timed){l->events[i].t, i};
-    qsort(t, n, sizeof *t, timed_order);
     for (size_t i = 0; i < nb; i++) head[i] = -1;
+    for (size_t i = 0; i < n; i++) p->peer[i] = -1;
     for (size_t k = 0; k < n; k++) {
-        size_t i = t[k].i;
+        size_t i = p->order[k];
         const struct ladder_event *e = &l->events[i];
-        p->order[k] = i;
-        p->peer[i] = -1;
         p->last_t[e->side] = e->t;
         p->seen[e->side] = true;
         if (e->kind != FINACK_TRACE_SEG) continue;
+        if (!e->out) p->saw_in[e->side] = true;
         size_t b = segment_hash(e, nb - 1);
         if (e->out) {
             next[i] = head[b];
@@ -85,16 +100,17 @@ static int pair_events(const struct ladder *l, struct pairing *p)
             break;
         }
     }
-    free(t), free(head), free(next);
+    free(head), free(next);
     return 0;
 }
 
-/* Sent, never received, though the receiver's trace went on past it. */
+/* Sent, never received, though the receiver records what it receives and
+ * its trace went on past the sending. */
 static bool is_lost(const struct ladder *l, const struct pairing *p, size_t i)
 {
     const struct ladder_event *e = &l->events[i];
     int to = !e->side;
-    return e->out && p->peer[i] < 0 && l->traced[to] && p->seen[to] && p->last_t[to] > e->t;
+    return e->out && p->peer[i] < 0 && l->traced[to] && p->saw_in[to] && p->last_t[to] > e->t;
 }
 
 /* ---- Rows ---------------------------------------------------------------------- */
@@ -136,11 +152,13 @@ static struct ladder_row *row_for(struct builder *b, finack_time_t t, enum ladde
     return new_row(b, t, kind);
 }
 
-static int add_state(struct builder *b, finack_time_t t, int col, const char *state)
+static int add_state(struct builder *b, finack_time_t t, int col, const char *state,
+                     bool own_row)
 {
     struct ladder_layout *lay = b->lay;
     struct ladder_row *r = lay->count ? &lay->rows[lay->count - 1] : NULL;
-    if (!r || r->t != t || r->state[col] || r->kind == LADDER_ROW_SUMMARY)
+    if (!r || r->t != t || r->state[col] || r->kind == LADDER_ROW_SUMMARY ||
+        (own_row && r->kind != LADDER_ROW_STATES))
         r = new_row(b, t, LADDER_ROW_STATES);
     if (!r) return -ENOMEM;
     r->state[col] = state;
@@ -152,42 +170,68 @@ static bool is_delack_timer(const struct ladder_event *e)
     return e->kind == FINACK_TRACE_TIMER && strcmp(e->timer, "DELACK") == 0;
 }
 
-/* A steady-state run starting at order[k]: data one way, pure ACKs the
- * other, nothing else drawn between them (paired "in"s and delayed-ACK
- * timers pass). Returns the position of its last segment, or k if the run
- * is too short to fold; fills the summary into r's fields. */
-static size_t steady_run(const struct ladder *l, const struct pairing *p, size_t k,
-                         struct ladder_row *sum)
+/* A steady-state run starting at order[k]: data one way and pure ACKs the
+ * other, or pure ACKs one way only, nothing else drawn between them (paired
+ * "in"s and delayed-ACK timers pass). Returns the position of its last
+ * segment, or k if the run is too short to fold; fills sum's fields. */
+static size_t steady_run(const struct ladder *l, const struct ladder_options *o,
+                         const struct pairing *p, size_t k, struct ladder_row *sum)
 {
     const struct ladder_event *first = &l->events[p->order[k]];
-    int data_from = first->side;
+    int from = first->side;
+    bool acks_only = first->len == 0;
     size_t data = 0, acks = 0, end = k;
-    uint32_t next_byte = first->seq;
+    uint32_t first_byte = acks_only ? first->ack : first->seq, last_byte = first_byte;
     for (size_t j = k; j < l->count; j++) {
         size_t i = p->order[j];
         const struct ladder_event *e = &l->events[i];
         if ((e->kind == FINACK_TRACE_SEG && !e->out && p->peer[i] >= 0) || is_delack_timer(e))
             continue;
         if (e->kind != FINACK_TRACE_SEG || !e->out || e->retransmit || is_lost(l, p, i) ||
-            (e->flags & (FINACK_TCP_SYN | FINACK_TCP_FIN | FINACK_TCP_RST)))
+            (e->flags & (FINACK_TCP_SYN | FINACK_TCP_FIN | FINACK_TCP_RST)) ||
+            !(e->flags & FINACK_TCP_ACK))
             break;
-        if (e->side == data_from && e->len > 0) {
+        if (!acks_only && e->side == from && e->len > 0) {
             data++;
-            next_byte = e->seq + e->len;
-        } else if (e->side != data_from && e->len == 0) {
+            last_byte = e->seq + e->len - 1;
+        } else if (!acks_only && e->side != from && e->len == 0) {
             acks++;
+        } else if (acks_only && e->side == from && e->len == 0) {
+            acks++;
+            last_byte = e->ack;
         } else {
             break;
         }
         end = j;
     }
-    if (data < LADDER_COLLAPSE_MIN) return k;
-    sum->from = data_from;
+    if ((acks_only ? acks : data) < LADDER_COLLAPSE_MIN) return k;
+    /* Bytes are the data sender's sequence space; ACKs number the other's. */
+    int space = acks_only ? !from : from;
+    if (!o->absolute && l->have_isn[space]) {
+        first_byte -= l->isn[space];
+        last_byte -= l->isn[space];
+    }
+    sum->from = from;
     sum->data_count = data;
     sum->ack_count = acks;
-    sum->first_byte = first->seq;
-    sum->last_byte = next_byte - 1;
+    sum->first_byte = first_byte;
+    sum->last_byte = last_byte;
     return end;
+}
+
+/* Whether the state change at order[k] comes with a segment its side sends
+ * at the same instant (SYN_SENT, FIN_WAIT_1, LAST_ACK...): it is then
+ * written beside that arrow rather than beside the row before. */
+static bool state_before_send(const struct ladder *l, const struct pairing *p, size_t k)
+{
+    const struct ladder_event *st = &l->events[p->order[k]];
+    for (size_t j = k + 1; j < l->count; j++) {
+        const struct ladder_event *e = &l->events[p->order[j]];
+        if (e->t != st->t) return false;
+        if (e->kind == FINACK_TRACE_STATE) continue;
+        return e->kind == FINACK_TRACE_SEG && e->out && e->side == st->side;
+    }
+    return false;
 }
 
 static void note_text(const struct ladder_event *e, char *buf, size_t size)
@@ -234,11 +278,11 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
         const struct ladder_event *e = &l->events[i];
         finack_time_t t = e->t - out->t0;
         if (e->kind == FINACK_TRACE_STATE) {
-            err = add_state(&b, t, e->side, e->to);
+            err = add_state(&b, t, e->side, e->to, state_before_send(l, &p, k));
         } else if (e->kind == FINACK_TRACE_SEG) {
             if (!e->out && p.peer[i] >= 0) continue;
             struct ladder_row sum = {0};
-            size_t end = o->collapse && e->out && e->len ? steady_run(l, &p, k, &sum) : k;
+            size_t end = o->collapse && e->out ? steady_run(l, o, &p, k, &sum) : k;
             if (end == k) {
                 err = add_segment(&b, l, &p, i, out->t0);
                 continue;

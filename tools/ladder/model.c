@@ -112,33 +112,38 @@ static int new_side(struct ladder *l, const char *host, uint32_t addr, uint16_t 
 }
 
 /* Which side an event of host with this 4-tuple belongs to, choosing the
- * connection on its first full 4-tuple; -1 to ignore the event. */
-static int side_of(struct ladder *l, const char *host, const struct finack_trace_event *ev)
+ * connection on its first full 4-tuple; -1 to ignore the event. Two stacks
+ * may share a name ("finack" when none was configured): endpoints decide
+ * first where they can. */
+static int side_of(struct ladder *l, const char *host, const struct ladder_tuple *c)
 {
-    bool no_conn = !ev->laddr && !ev->raddr && !ev->lport && !ev->rport;
-    bool listener = !no_conn && !ev->raddr && !ev->rport;
+    bool no_conn = !c->laddr && !c->raddr && !c->lport && !c->rport;
+    bool listener = !no_conn && !c->raddr && !c->rport;
     if (no_conn || listener) {
-        int s = side_by_host(l, host);
-        if (s < 0 && listener) s = side_by_endpoint(l, ev->laddr, ev->lport);
-        if (s < 0 && listener && !l->have_conn) s = new_side(l, host, ev->laddr, ev->lport);
-        if (s >= 0 && listener && !l->port[s]) set_endpoint(l, s, ev->laddr, ev->lport);
+        int s = listener ? side_by_endpoint(l, c->laddr, c->lport) : -1;
+        if (s < 0) s = side_by_host(l, host);
+        if (s < 0 && listener && !l->have_conn) s = new_side(l, host, c->laddr, c->lport);
+        if (s >= 0 && listener && !l->port[s]) set_endpoint(l, s, c->laddr, c->lport);
         return s;
     }
     if (l->have_conn) {
         for (int i = 0; i < 2; i++)
-            if (l->addr[i] == ev->laddr && l->port[i] == ev->lport &&
-                l->addr[!i] == ev->raddr && l->port[!i] == ev->rport)
+            if (l->addr[i] == c->laddr && l->port[i] == c->lport &&
+                l->addr[!i] == c->raddr && l->port[!i] == c->rport)
                 return i;
         return -1;
     }
-    int s = side_by_host(l, host);
-    if (s < 0 && !l->pinned) s = side_by_endpoint(l, ev->laddr, ev->lport);
-    if (s < 0) s = new_side(l, host, ev->laddr, ev->lport);
+    int s = l->pinned ? -1 : side_by_endpoint(l, c->laddr, c->lport);
+    if (s < 0) {
+        s = side_by_host(l, host);
+        if (s >= 0 && l->port[s] && l->port[s] != c->lport) s = -1;
+    }
+    if (s < 0) s = new_side(l, host, c->laddr, c->lport);
     if (s < 0) return -1;
-    int o = l->sides == 2 ? !s : new_side(l, "", ev->raddr, ev->rport);
+    int o = l->sides == 2 ? !s : new_side(l, "", c->raddr, c->rport);
     if (o < 0) return -1;
-    set_endpoint(l, s, ev->laddr, ev->lport);
-    set_endpoint(l, o, ev->raddr, ev->rport);
+    set_endpoint(l, s, c->laddr, c->lport);
+    set_endpoint(l, o, c->raddr, c->rport);
     l->have_conn = true;
     return s;
 }
@@ -163,14 +168,28 @@ static void swap_sides(struct ladder *l)
     for (size_t i = 0; i < l->count; i++) l->events[i].side = !l->events[i].side;
 }
 
+int ladder_add_traced(struct ladder *l, const char *host, const struct ladder_tuple *conn,
+                      struct ladder_event *e)
+{
+    int s = side_of(l, host, conn);
+    if (s < 0) return 0;
+    if (!l->host[s][0] && host[0]) snprintf(l->host[s], sizeof l->host[s], "%s", host);
+    e->side = s;
+    /* The first SYN of the connection says who opened it: draw it left. */
+    bool opener_on_right = !l->pinned && s == 1 && e->kind == FINACK_TRACE_SEG && e->out &&
+                           (e->flags & FINACK_TCP_SYN) && !(e->flags & FINACK_TCP_ACK) &&
+                           !l->have_isn[0] && !l->have_isn[1];
+    if (e->kind != LADDER_NOTE) l->traced[s] = true;
+    int err = ladder_append(l, e);
+    if (err) return err;
+    if (opener_on_right) swap_sides(l);
+    return 0;
+}
+
 int ladder_add_trace(struct ladder *l, const struct finack_trace_event *ev)
 {
     if (!l || !ev) return -EINVAL;
-    const char *host = ev->host ? ev->host : "";
-    int s = side_of(l, host, ev);
-    if (s < 0) return 0;
-    if (!l->host[s][0] && host[0]) snprintf(l->host[s], sizeof l->host[s], "%s", host);
-    struct ladder_event e = {.t = ev->t, .kind = ev->kind, .side = s};
+    struct ladder_event e = {.t = ev->t, .kind = ev->kind};
     switch (ev->kind) {
     case FINACK_TRACE_STATE:
         snprintf(e.from, sizeof e.from, "%s", ev->from ? ev->from : "?");
@@ -184,7 +203,7 @@ int ladder_add_trace(struct ladder *l, const struct finack_trace_event *ev)
         e.win = ev->win_scaled ? ev->win_scaled : ev->win;
         e.len = ev->len;
         e.retransmit = ev->retransmit;
-        ladder_format_options(ev->opts, ev->opts ? ev->opts_len : 0, e.opts, sizeof e.opts);
+        finack_trace_options(ev->opts, ev->opts ? ev->opts_len : 0, e.opts, sizeof e.opts);
         break;
     case FINACK_TRACE_DROP:
         snprintf(e.reason, sizeof e.reason, "%s", finack_drop_reason_name(ev->reason));
@@ -195,15 +214,8 @@ int ladder_add_trace(struct ladder *l, const struct finack_trace_event *ev)
     default:
         return 0;
     }
-    /* The first SYN of the connection says who opened it: draw it left. */
-    bool opener_on_right = !l->pinned && s == 1 && e.kind == FINACK_TRACE_SEG && e.out &&
-                           (e.flags & FINACK_TCP_SYN) && !(e.flags & FINACK_TCP_ACK) &&
-                           !l->have_isn[0] && !l->have_isn[1];
-    l->traced[s] = true;
-    int err = ladder_append(l, &e);
-    if (err) return err;
-    if (opener_on_right) swap_sides(l);
-    return 0;
+    struct ladder_tuple conn = {ev->laddr, ev->raddr, ev->lport, ev->rport};
+    return ladder_add_traced(l, ev->host ? ev->host : "", &conn, &e);
 }
 
 /* ---- Words ---------------------------------------------------------------------- */
@@ -231,8 +243,8 @@ int ladder_seg_sender(const struct ladder_event *e)
     return e->out ? e->side : !e->side;
 }
 
-void ladder_seg_label(const struct ladder *l, const struct ladder_event *e, bool absolute,
-                      char *buf, size_t size)
+static void seg_label(const struct ladder *l, const struct ladder_event *e, bool absolute,
+                      bool with_win, char *buf, size_t size)
 {
     int from = ladder_seg_sender(e), to = !from;
     uint32_t seq = e->seq, ack = e->ack;
@@ -243,72 +255,20 @@ void ladder_seg_label(const struct ladder *l, const struct ladder_event *e, bool
                      ladder_flag_names(e->flags, flags), (unsigned)seq);
     if (n >= 0 && (size_t)n < size && (e->flags & FINACK_TCP_ACK))
         n += snprintf(buf + n, size - (size_t)n, " ack=%u", (unsigned)ack);
-    if (n >= 0 && (size_t)n < size) n += snprintf(buf + n, size - (size_t)n, " win=%u", (unsigned)e->win);
+    if (n >= 0 && (size_t)n < size && with_win)
+        n += snprintf(buf + n, size - (size_t)n, " win=%u", (unsigned)e->win);
     if (n >= 0 && (size_t)n < size && e->len)
         snprintf(buf + n, size - (size_t)n, " len=%u", (unsigned)e->len);
 }
 
-/* ---- Options -------------------------------------------------------------------- */
-
-static uint32_t be32(const uint8_t *p)
+void ladder_seg_label(const struct ladder *l, const struct ladder_event *e, bool absolute,
+                      char *buf, size_t size)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    seg_label(l, e, absolute, true, buf, size);
 }
 
-/* One option at opts[0] with its length n (already checked to fit). */
-static int format_option(const uint8_t *o, size_t n, char *buf, size_t size)
+void ladder_seg_label_short(const struct ladder *l, const struct ladder_event *e, bool absolute,
+                            char *buf, size_t size)
 {
-    switch (o[0]) {
-    case 2:
-        if (n == 4) return snprintf(buf, size, "mss %u", (unsigned)(o[2] << 8 | o[3]));
-        break;
-    case 3:
-        if (n == 3) return snprintf(buf, size, "wscale %u", (unsigned)o[2]);
-        break;
-    case 4:
-        if (n == 2) return snprintf(buf, size, "sackOK");
-        break;
-    case 8:
-        if (n == 10)
-            return snprintf(buf, size, "TS val %u ecr %u", (unsigned)be32(o + 2),
-                            (unsigned)be32(o + 6));
-        break;
-    case 5:
-        if (n >= 10 && (n - 2) % 8 == 0) {
-            int w = snprintf(buf, size, "sack %zu", (n - 2) / 8);
-            for (size_t i = 2; i + 8 <= n && w >= 0 && (size_t)w < size; i += 8)
-                w += snprintf(buf + w, size - (size_t)w, " {%u:%u}", (unsigned)be32(o + i),
-                              (unsigned)be32(o + i + 4));
-            return w;
-        }
-        break;
-    }
-    return snprintf(buf, size, "opt-%u", (unsigned)o[0]);
-}
-
-void ladder_format_options(const uint8_t *opts, size_t len, char *buf, size_t size)
-{
-    if (size == 0) return;
-    buf[0] = 0;
-    size_t w = 0;
-    for (size_t i = 0; i < len && w < size;) {
-        char one[96];
-        size_t n = 1;
-        if (opts[i] == 0) {
-            snprintf(one, sizeof one, "eol");
-        } else if (opts[i] == 1) {
-            snprintf(one, sizeof one, "nop");
-        } else if (i + 1 >= len || opts[i + 1] < 2 || i + opts[i + 1] > len) {
-            snprintf(one, sizeof one, "bad");
-            n = len - i;
-        } else {
-            n = opts[i + 1];
-            format_option(opts + i, n, one, sizeof one);
-        }
-        int k = snprintf(buf + w, size - w, "%s%s", w ? "," : "", one);
-        if (k < 0) break;
-        w += (size_t)k;
-        if (opts[i] == 0) break;
-        i += n;
-    }
+    seg_label(l, e, absolute, false, buf, size);
 }

@@ -198,6 +198,11 @@ static void summary_text(const struct ladder_row *r, const struct glyphs *g, cha
         there = r->from == 0 ? "->" : "<-";
         back = r->from == 0 ? "<-" : "->";
     }
+    if (r->data_count == 0) {
+        snprintf(buf, size, "%s %zu ACKs, ack=%u..%u %s", g->ellipsis, r->ack_count,
+                 (unsigned)r->first_byte, (unsigned)r->last_byte, there);
+        return;
+    }
     int n = snprintf(buf, size, "%s %zu data segments, %u..%u %s", g->ellipsis, r->data_count,
                      (unsigned)r->first_byte, (unsigned)r->last_byte, there);
     if (r->ack_count && n >= 0 && (size_t)n < size)
@@ -205,10 +210,15 @@ static void summary_text(const struct ladder_row *r, const struct glyphs *g, cha
                  r->ack_count == 1 ? "" : "s", back);
 }
 
+/* The arrow's label, the window left out if the whole does not fit in max
+ * columns (the caller cuts what still does not). */
 static void arrow_label(const struct ladder *l, const struct ladder_options *o,
-                        const struct ladder_row *r, char *buf, size_t size)
+                        const struct ladder_row *r, unsigned max, char *buf, size_t size)
 {
     ladder_seg_label(l, r->seg, o->absolute, buf, size);
+    if (r->dup && strlen(buf) + 6 < size) strcat(buf, " (dup)");
+    if (ladder_text_width(buf) <= max) return;
+    ladder_seg_label_short(l, r->seg, o->absolute, buf, size);
     if (r->dup && strlen(buf) + 6 < size) strcat(buf, " (dup)");
 }
 
@@ -222,7 +232,7 @@ static unsigned widest_middle(const struct ladder *l, const struct ladder_option
         const struct ladder_row *r = &lay->rows[i];
         unsigned w = 0;
         if (r->kind == LADDER_ROW_ARROW) {
-            arrow_label(l, o, r, buf, sizeof buf);
+            arrow_label(l, o, r, UINT32_MAX, buf, sizeof buf);
             w = (unsigned)ladder_text_width(buf) + 6 + (r->lost ? 3 : 0);
         } else if (r->kind == LADDER_ROW_NOTE) {
             w = (unsigned)ladder_text_width(r->note) + 2;
@@ -315,8 +325,9 @@ static void put_arrow(const struct ladder *l, const struct ladder_options *o,
     unsigned a = geo->x[0] + 1, b = geo->x[1]; /* the gap: [a, b) */
     unsigned gap = b - a, tail = r->lost ? 3 : 0;
     char raw[256], label[256];
-    arrow_label(l, o, r, raw, sizeof raw);
-    fit(label, sizeof label, raw, gap > 6 + tail ? gap - 6 - tail : 0, g->ellipsis);
+    unsigned max = gap > 6 + tail ? gap - 6 - tail : 0;
+    arrow_label(l, o, r, max, raw, sizeof raw);
+    fit(label, sizeof label, raw, max, g->ellipsis);
     unsigned lw = (unsigned)ladder_text_width(label);
     const char *body = r->seg->retransmit ? g->dashed : g->line;
     if (r->from == 0) {
