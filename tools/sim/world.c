@@ -205,12 +205,22 @@ int world_inject(struct sim_world *w, int side, uint16_t sport, uint16_t dport, 
                              .dst = dst};
     int err = wire_ipv4_emit(buf, sizeof buf, &ip);
     if (err < 0) return err;
-    struct sim_event *e = record(w);
+    struct sim_event *e = record(w); /* zeroed, padding too: runs compare bytewise */
     if (e) {
-        *e = (struct sim_event){.t = world_now(w), .side = side, .kind = FINACK_TRACE_SEG,
-                                .laddr = src, .raddr = dst, .lport = sport, .rport = dport,
-                                .out = true, .flags = flags, .seq = seq, .ack = ack,
-                                .win = window, .win_scaled = window, .injected = true};
+        e->t = world_now(w);
+        e->side = side;
+        e->kind = FINACK_TRACE_SEG;
+        e->laddr = src;
+        e->raddr = dst;
+        e->lport = sport;
+        e->rport = dport;
+        e->out = true;
+        e->flags = flags;
+        e->seq = seq;
+        e->ack = ack;
+        e->win = window;
+        e->win_scaled = window;
+        e->injected = true;
     }
     return finack_sim_link_inject(w->link, side, buf, ip.total_len);
 }
