@@ -16,6 +16,10 @@
  * order. buf >= 40 bytes. */
 const char *ladder_flag_names(uint8_t flags, char *buf);
 
+/* Decode one UTF-8 character at s into *cp (invalid bytes as U+FFFD, one
+ * at a time). Returns the bytes used, 0 at the terminating NUL. */
+size_t ladder_utf8_next(const char *s, uint32_t *cp);
+
 /* A connection as one host sees it (host byte order); all zero for a drop
  * before TCP parsed the packet, remote zero for a listener. */
 struct ladder_tuple {

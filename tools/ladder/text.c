@@ -13,7 +13,7 @@
 
 /* Decode one UTF-8 sequence at s; invalid bytes decode as U+FFFD, one byte
  * at a time. Returns the bytes used (at least 1 unless *s is NUL). */
-static size_t utf8_next(const char *s, uint32_t *cp)
+size_t ladder_utf8_next(const char *s, uint32_t *cp)
 {
     const unsigned char *p = (const unsigned char *)s;
     if (p[0] < 0x80) {
@@ -63,7 +63,7 @@ size_t ladder_text_width(const char *s)
 {
     size_t w = 0;
     uint32_t cp;
-    for (size_t n; (n = utf8_next(s, &cp)) > 0; s += n) w += (size_t)cp_width(cp);
+    for (size_t n; (n = ladder_utf8_next(s, &cp)) > 0; s += n) w += (size_t)cp_width(cp);
     return w;
 }
 
@@ -95,7 +95,7 @@ static unsigned put_text(struct canvas *cv, unsigned col, unsigned end, const ch
     if (end > cv->width) end = cv->width;
     unsigned c = col;
     uint32_t cp;
-    for (size_t n; (n = utf8_next(text, &cp)) > 0; text += n) {
+    for (size_t n; (n = ladder_utf8_next(text, &cp)) > 0; text += n) {
         int w = cp_width(cp);
         if (cv->ascii && cp >= 0x80) {
             if (w == 0) continue;
@@ -136,7 +136,7 @@ static void fit(char *buf, size_t size, const char *text, unsigned max, const ch
     unsigned ew = (unsigned)ladder_text_width(ellipsis);
     size_t cut = 0, w = 0;
     uint32_t cp;
-    for (size_t n; (n = utf8_next(buf + cut, &cp)) > 0; cut += n) {
+    for (size_t n; (n = ladder_utf8_next(buf + cut, &cp)) > 0; cut += n) {
         if (w + (size_t)cp_width(cp) + ew > max) break;
         w += (size_t)cp_width(cp);
     }
