@@ -747,6 +747,17 @@ static uint8_t peer_wscale(struct tcp_stack *tcp, const struct tcp_conn *conn,
     return 0;
 }
 
+/* The "in" event, before any processing; drops from here until the
+ * segment is done are this connection's. */
+static void __attribute__((noinline))
+trace_arrival(struct finack_stack *stack, const struct ipv4_header *ip,
+              const struct tcp_tuple *tuple, const struct tcp_conn *conn)
+{
+    stack_trace_segment(stack, tuple, ip->payload, ip->payload_len, false,
+                        peer_wscale(stack->tcp, conn, tuple), false);
+    stack->trace_tuple = tuple;
+}
+
 static enum finack_drop_reason segment_arrives(struct finack_stack *stack, struct arrival *a,
                                                const struct tcp_tuple *tuple,
                                                struct tcp_conn *conn);
@@ -762,11 +773,8 @@ enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_
     struct tcp_tuple tuple = {.laddr = ip->dst, .raddr = ip->src, .lport = a.seg.dst_port,
                               .rport = a.seg.src_port};
     struct tcp_conn *conn = tcp_table_lookup(stack->tcp, &tuple);
-    if (!stack->trace_fn) return segment_arrives(stack, &a, &tuple, conn);
-    stack_trace_segment(stack, &tuple, ip->payload, ip->payload_len, false,
-                        peer_wscale(stack->tcp, conn, &tuple), false);
     const struct tcp_tuple *outer = stack->trace_tuple;
-    stack->trace_tuple = &tuple; /* drops from here on are this connection's */
+    if (stack->trace_fn) trace_arrival(stack, ip, &tuple, conn);
     r = segment_arrives(stack, &a, &tuple, conn);
     stack->trace_tuple = outer;
     return r;

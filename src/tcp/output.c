@@ -86,15 +86,12 @@ static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_
         fill_sack(conn, seg);
 }
 
-/* Every TCP segment leaves through here, built at ip_tx_payload() (len
- * bytes) for tuple: counted, traced as "out" (wscale: the shift of our
- * window field; retransmit: it re-sends sequence space), handed to IP. */
-int tcp_transmit(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
-                 uint8_t wscale, bool retransmit, finack_time_t now)
+/* A traced segment on its way out: the event, then IP output with the
+ * tuple at hand for a drop there. Kept out of line, off the fast path. */
+static int __attribute__((noinline))
+transmit_traced(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
+                uint8_t wscale, bool retransmit, finack_time_t now)
 {
-    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
-    if (!stack->trace_fn)
-        return ip_output(stack, tuple->laddr, tuple->raddr, IPPROTO_TCP_, len, true, now);
     stack_trace_segment(stack, tuple, ip_tx_payload(stack), len, true, wscale, retransmit);
     const struct tcp_tuple *outer = stack->trace_tuple;
     stack->trace_tuple = tuple; /* an output drop is this connection's */
@@ -103,14 +100,25 @@ int tcp_transmit(struct finack_stack *stack, const struct tcp_tuple *tuple, size
     return err;
 }
 
+/* Every TCP segment leaves through here or through send_segment(), which
+ * does the same inline: built at ip_tx_payload() (len bytes) for tuple,
+ * counted, traced as "out" (wscale: the shift of our window field;
+ * retransmit: it re-sends sequence space), handed to IP. */
+int tcp_transmit(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
+                 uint8_t wscale, bool retransmit, finack_time_t now)
+{
+    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    if (stack->trace_fn) return transmit_traced(stack, tuple, len, wscale, retransmit, now);
+    return ip_output(stack, tuple->laddr, tuple->raddr, IPPROTO_TCP_, len, true, now);
+}
+
 /* Send one segment of the connection: seq, flags and len bytes of the send
  * buffer starting at offset. The ACK field and window are always current. */
 static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size_t offset,
                         size_t len, finack_time_t now)
 {
     struct finack_stack *stack = conn->tcp->stack;
-    bool resent = seq_lt(seq, conn->snd_max);
-    if ((len || (flags & TCP_FLAG_FIN)) && resent) conn->total_retrans++;
+    if ((len || (flags & TCP_FLAG_FIN)) && seq_lt(seq, conn->snd_max)) conn->total_retrans++;
     struct tcp_segment seg = {
         .src_port = conn->tuple.lport,
         .dst_port = conn->tuple.rport,
@@ -145,11 +153,17 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
         conn->unacked_segments = 0;
         tcp_timer_cancel(conn, TCP_TIMER_DELACK);
     }
-    /* Sequence space sent before goes again: data, a FIN, or our SYN (a
-     * bare ACK or probe occupies none). */
-    bool retransmit = (len || (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) && resent;
-    return tcp_transmit(stack, &conn->tuple, (size_t)n,
-                        (flags & TCP_FLAG_SYN) ? 0 : conn->rcv_wscale, retransmit, now);
+    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    if (stack->trace_fn) {
+        /* Sequence space sent before goes again: data, a FIN, or our SYN
+         * (a bare ACK or probe occupies none). A SYN's window is unscaled. */
+        bool retransmit = (len || (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) &&
+                          seq_lt(seq, conn->snd_max);
+        return transmit_traced(stack, &conn->tuple, (size_t)n,
+                               (flags & TCP_FLAG_SYN) ? 0 : conn->rcv_wscale, retransmit, now);
+    }
+    return ip_output(stack, conn->tuple.laddr, conn->tuple.raddr, IPPROTO_TCP_, (size_t)n, true,
+                     now);
 }
 
 /* A segment without text carries the highest sequence number sent, not
