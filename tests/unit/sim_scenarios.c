@@ -81,24 +81,7 @@ static const char *sent_by(const struct sim_result *r, int side)
     return text;
 }
 
-static bool same_segment(const struct sim_event *a, const struct sim_event *b)
-{
-    return a->seq == b->seq && a->ack == b->ack && a->flags == b->flags && a->len == b->len;
-}
-
-/* Whether the segment sent at index i was received (an "in" event on the
- * other side) before its sender sent the same segment again. */
-static bool arrived(const struct sim_result *r, size_t i)
-{
-    const struct sim_event *s = &r->events[i];
-    for (size_t j = i + 1; j < r->count; j++) {
-        const struct sim_event *e = &r->events[j];
-        if (!is_seg(e) || !same_segment(e, s)) continue;
-        if (!e->out && e->side != s->side) return true;
-        if (e->out && e->side == s->side) return false;
-    }
-    return false;
-}
+static bool arrived(const struct sim_result *r, size_t i) { return sim_segment_arrived(r, i); }
 
 static void test_handshake_syn_sent_and_syn_rcvd_reach_established(void)
 {

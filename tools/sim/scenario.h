@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "finack/finack.h"
+#include "finack/pcap.h"
 #include "finack/trace.h"
 
 #define SIM_LEFT 0   /* the client, or A */
@@ -66,6 +67,7 @@ struct sim_params {
     uint64_t bytes;             /* the client sends */
     uint32_t rcvbuf, sndbuf;    /* 0: the stack's default */
     uint64_t rate_bps;          /* 0: unlimited */
+    struct finack_pcap *capture; /* NULL, or where the client's packets go */
 };
 
 /* Defaults: seed 1, no loss, 10 ms, 12000 bytes, default buffers, no rate. */
@@ -116,6 +118,11 @@ void sim_result_free(struct sim_result *r);
  * name, strings, option bytes). For notes and injected segments, false. */
 bool sim_event_trace(const struct sim_result *r, const struct sim_event *e,
                      struct finack_trace_event *out);
+
+/* Whether the segment sent at index i (a SEG "out" event) was received by
+ * the other host before its sender sent the same segment again: false for
+ * a segment the link lost. */
+bool sim_segment_arrived(const struct sim_result *r, size_t i);
 
 /* ---- Drawing (render.c) ---------------------------------------------------- */
 struct ladder;

@@ -729,7 +729,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_params *p, struct si
     link_for(sc, p, &cfg);
     r->rtt = cfg.a_to_b.latency + cfg.b_to_a.latency;
     struct sim_world w;
-    int err = world_open(&w, r, p->seed, &cfg);
+    int err = world_open(&w, r, p->seed, &cfg, p->capture);
     if (!err) err = sc->play(&w, p, r);
     if (!err && w.error) err = w.error;
     world_close(&w);
@@ -775,4 +775,22 @@ bool sim_event_trace(const struct sim_result *r, const struct sim_event *e,
         break;
     }
     return true;
+}
+
+static bool same_segment(const struct sim_event *a, const struct sim_event *b)
+{
+    return !b->note && b->kind == FINACK_TRACE_SEG && a->seq == b->seq && a->ack == b->ack &&
+           a->flags == b->flags && a->len == b->len;
+}
+
+bool sim_segment_arrived(const struct sim_result *r, size_t i)
+{
+    const struct sim_event *s = &r->events[i];
+    for (size_t j = i + 1; j < r->count; j++) {
+        const struct sim_event *e = &r->events[j];
+        if (!same_segment(s, e)) continue;
+        if (!e->out && e->side != s->side) return true;
+        if (e->out && e->side == s->side) return false;
+    }
+    return false;
 }

@@ -86,7 +86,7 @@ static struct finack_stack *new_stack(const char *name, uint64_t seed)
 }
 
 int world_open(struct sim_world *w, struct sim_result *r, uint64_t seed,
-               const struct finack_sim_link_config *link)
+               const struct finack_sim_link_config *link, struct finack_pcap *capture)
 {
     memset(w, 0, sizeof *w);
     w->r = r;
@@ -110,7 +110,7 @@ int world_open(struct sim_world *w, struct sim_result *r, uint64_t seed,
         w->trace_ctx[side] = (struct sim_trace_ctx){w, side};
         finack_stack_set_trace(w->stack[side], on_trace, &w->trace_ctx[side]);
     }
-    return 0;
+    return capture ? finack_sim_link_capture(w->link, SIM_LEFT, capture) : 0;
 }
 
 void world_close(struct sim_world *w)

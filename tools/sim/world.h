@@ -29,9 +29,10 @@ struct sim_world {
 };
 
 /* Link and stacks for a run: link as given (NULL: 10 ms each way, no
- * faults), stacks named r->host[] with secrets from the seed. */
+ * faults), stacks named r->host[] with secrets from the seed; with
+ * capture, the left host's packets are recorded there. */
 int world_open(struct sim_world *w, struct sim_result *r, uint64_t seed,
-               const struct finack_sim_link_config *link);
+               const struct finack_sim_link_config *link, struct finack_pcap *capture);
 void world_close(struct sim_world *w);
 
 static inline finack_time_t world_now(const struct sim_world *w) { return finack_sim_now(w->sim); }
