@@ -65,7 +65,8 @@ static void segment_event(struct isn_table *t, bool absolute, const struct sim_e
     }
     if (absolute) return;
     if (c->have[sender]) le->seq = e->seq - c->isn[sender];
-    if (c->have[!sender]) le->ack = e->ack - c->isn[!sender];
+    /* Without ACK the field means nothing and is drawn as sent (0). */
+    if (c->have[!sender] && (e->flags & FINACK_TCP_ACK)) le->ack = e->ack - c->isn[!sender];
 }
 
 int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
