@@ -6,8 +6,6 @@
  * each site, so a stack without a callback pays one branch per site. With a
  * callback they fill an event on the C stack and call it: no formatting,
  * no allocation; formatting is the callback's business. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "finack/trace.h"
@@ -104,31 +102,49 @@ char *finack_trace_flags(uint8_t flags, char *buf)
 }
 
 /* An snprintf-like writer: counts what it would write, writes what fits,
- * and keeps the buffer NUL-terminated. */
+ * and keeps the buffer NUL-terminated. No printf: a trace of a bulk
+ * transfer is hundreds of thousands of lines. */
 struct text {
     char *buf;
     size_t size, len;
 };
 
-static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_printf(struct text *t, const char *fmt, ...)
+static void text_put(struct text *t, const char *s, size_t n)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *at = t->len < t->size ? t->buf + t->len : NULL;
-    size_t room = t->len < t->size ? t->size - t->len : 0;
-    int n = vsnprintf(at, room, fmt, ap);
-    va_end(ap);
-    if (n > 0) t->len += (size_t)n;
+    if (t->len < t->size) {
+        size_t room = t->size - 1 - t->len;
+        size_t k = n < room ? n : room;
+        memcpy(t->buf + t->len, s, k);
+        t->buf[t->len + k] = '\0';
+    }
+    t->len += n;
 }
 
-static void text_char(struct text *t, char c)
+static void text_str(struct text *t, const char *s) { text_put(t, s, strlen(s)); }
+static void text_char(struct text *t, char c) { text_put(t, &c, 1); }
+
+static void text_u64(struct text *t, uint64_t v)
 {
-    if (t->len + 1 < t->size) {
-        t->buf[t->len] = c;
-        t->buf[t->len + 1] = '\0';
+    char digits[20];
+    size_t i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_put(t, digits + i, sizeof digits - i);
+}
+
+static void text_ipv4(struct text *t, uint32_t addr)
+{
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        text_u64(t, (addr >> shift) & 0xff);
+        if (shift) text_char(t, '.');
     }
-    t->len++;
+}
+
+static int text_result(const struct text *t)
+{
+    return t->len > (size_t)INT32_MAX ? INT32_MAX : (int)t->len;
 }
 
 int finack_trace_options(const uint8_t *opts, size_t len, char *buf, size_t size)
@@ -140,65 +156,82 @@ int finack_trace_options(const uint8_t *opts, size_t len, char *buf, size_t size
         if (t.len) text_char(&t, ',');
         uint8_t kind = opts[i];
         if (kind == 0) { /* the rest is padding (RFC 9293 §3.2) */
-            text_printf(&t, "eol");
+            text_str(&t, "eol");
             break;
         }
         if (kind == 1) {
-            text_printf(&t, "nop");
+            text_str(&t, "nop");
             i++;
             continue;
         }
         uint8_t olen = i + 1 < len ? opts[i + 1] : 0;
         if (olen < 2 || olen > len - i) {
-            text_printf(&t, "[bad opt]");
+            text_str(&t, "[bad opt]");
             break;
         }
         const uint8_t *o = opts + i;
         if (kind == 2 && olen == 4) {
-            text_printf(&t, "mss %u", (unsigned)get_be16(o + 2));
+            text_str(&t, "mss ");
+            text_u64(&t, get_be16(o + 2));
         } else if (kind == 3 && olen == 3) {
-            text_printf(&t, "wscale %u", (unsigned)o[2]);
+            text_str(&t, "wscale ");
+            text_u64(&t, o[2]);
         } else if (kind == 4 && olen == 2) {
-            text_printf(&t, "sackOK");
+            text_str(&t, "sackOK");
         } else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
-            text_printf(&t, "sack %u ", (unsigned)(olen - 2) / 8);
-            for (size_t b = 2; b < olen; b += 8)
-                text_printf(&t, "{%u:%u}", (unsigned)get_be32(o + b),
-                            (unsigned)get_be32(o + b + 4));
+            text_str(&t, "sack ");
+            text_u64(&t, (olen - 2u) / 8);
+            text_char(&t, ' ');
+            for (size_t b = 2; b < olen; b += 8) {
+                text_char(&t, '{');
+                text_u64(&t, get_be32(o + b));
+                text_char(&t, ':');
+                text_u64(&t, get_be32(o + b + 4));
+                text_char(&t, '}');
+            }
         } else if (kind == 8 && olen == 10) {
-            text_printf(&t, "TS val %u ecr %u", (unsigned)get_be32(o + 2),
-                        (unsigned)get_be32(o + 6));
+            text_str(&t, "TS val ");
+            text_u64(&t, get_be32(o + 2));
+            text_str(&t, " ecr ");
+            text_u64(&t, get_be32(o + 6));
         } else if (kind == 2 || kind == 3 || kind == 4 || kind == 5 || kind == 8) {
-            text_printf(&t, "[bad opt]");
+            text_str(&t, "[bad opt]");
             break;
         } else {
-            text_printf(&t, "opt-%u", (unsigned)kind);
+            text_str(&t, "opt-");
+            text_u64(&t, kind);
         }
         i += olen;
     }
-    return t.len > (size_t)INT32_MAX ? INT32_MAX : (int)t.len;
+    return text_result(&t);
 }
 
 /* A JSON string with its quotes (RFC 8259 §7): quote, backslash and the
  * control characters escaped; other bytes as they are. */
 static void text_json_string(struct text *t, const char *s)
 {
+    static const char hex[] = "0123456789abcdef";
     text_char(t, '"');
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    while (s && *s) {
+        size_t safe = 0; /* a run that needs no escape goes in one copy */
+        while (s[safe] && s[safe] != '"' && s[safe] != '\\' && (unsigned char)s[safe] >= 0x20)
+            safe++;
+        text_put(t, s, safe);
+        s += safe;
+        if (!*s) break;
+        unsigned char c = (unsigned char)*s++;
         if (c == '"' || c == '\\') {
-            text_char(t, '\\');
-            text_char(t, (char)c);
+            char esc[2] = {'\\', (char)c};
+            text_put(t, esc, 2);
         } else if (c == '\n') {
-            text_printf(t, "\\n");
+            text_put(t, "\\n", 2);
         } else if (c == '\t') {
-            text_printf(t, "\\t");
+            text_put(t, "\\t", 2);
         } else if (c == '\r') {
-            text_printf(t, "\\r");
+            text_put(t, "\\r", 2);
         } else if (c < 0x20) {
-            text_printf(t, "\\u%04x", c);
-        } else {
-            text_char(t, (char)c);
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            text_put(t, esc, 6);
         }
     }
     text_char(t, '"');
@@ -219,40 +252,56 @@ int finack_trace_format_json(const struct finack_trace_event *ev, char *buf, siz
 {
     struct text t = {buf, size, 0};
     if (size) buf[0] = '\0';
-    char la[16], ra[16];
-    text_printf(&t, "{\"t_us\":%llu,\"host\":", (unsigned long long)ev->t);
+    text_str(&t, "{\"t_us\":");
+    text_u64(&t, ev->t);
+    text_str(&t, ",\"host\":");
     text_json_string(&t, ev->host);
-    text_printf(&t, ",\"conn\":\"%s:%u-%s:%u\",\"ev\":", finack_format_ipv4(ev->laddr, la),
-                (unsigned)ev->lport, finack_format_ipv4(ev->raddr, ra), (unsigned)ev->rport);
+    text_str(&t, ",\"conn\":\"");
+    text_ipv4(&t, ev->laddr);
+    text_char(&t, ':');
+    text_u64(&t, ev->lport);
+    text_char(&t, '-');
+    text_ipv4(&t, ev->raddr);
+    text_char(&t, ':');
+    text_u64(&t, ev->rport);
+    text_str(&t, "\",\"ev\":");
     text_json_string(&t, kind_name(ev->kind));
     switch (ev->kind) {
     case FINACK_TRACE_STATE:
-        text_printf(&t, ",\"from\":");
+        text_str(&t, ",\"from\":");
         text_json_string(&t, ev->from);
-        text_printf(&t, ",\"to\":");
+        text_str(&t, ",\"to\":");
         text_json_string(&t, ev->to);
         break;
     case FINACK_TRACE_SEG: {
         char flags[9], opts[512];
         finack_trace_options(ev->opts, ev->opts ? ev->opts_len : 0, opts, sizeof opts);
-        text_printf(&t, ",\"dir\":\"%s\",\"flags\":", ev->out ? "out" : "in");
+        text_str(&t, ev->out ? ",\"dir\":\"out\",\"flags\":" : ",\"dir\":\"in\",\"flags\":");
         text_json_string(&t, finack_trace_flags(ev->flags, flags));
-        text_printf(&t, ",\"seq\":%u,\"ack\":%u,\"win\":%u,\"win_raw\":%u,\"len\":%u,\"opts\":",
-                    (unsigned)ev->seq, (unsigned)ev->ack, (unsigned)ev->win_scaled,
-                    (unsigned)ev->win, (unsigned)ev->len);
+        text_str(&t, ",\"seq\":");
+        text_u64(&t, ev->seq);
+        text_str(&t, ",\"ack\":");
+        text_u64(&t, ev->ack);
+        text_str(&t, ",\"win\":");
+        text_u64(&t, ev->win_scaled);
+        text_str(&t, ",\"win_raw\":");
+        text_u64(&t, ev->win);
+        text_str(&t, ",\"len\":");
+        text_u64(&t, ev->len);
+        text_str(&t, ",\"opts\":");
         text_json_string(&t, opts);
-        if (ev->retransmit) text_printf(&t, ",\"rtx\":true");
+        if (ev->retransmit) text_str(&t, ",\"rtx\":true");
         break;
     }
     case FINACK_TRACE_DROP:
-        text_printf(&t, ",\"reason\":");
+        text_str(&t, ",\"reason\":");
         text_json_string(&t, finack_drop_reason_name(ev->reason));
         break;
     case FINACK_TRACE_TIMER:
-        text_printf(&t, ",\"timer\":");
+        text_str(&t, ",\"timer\":");
         text_json_string(&t, ev->timer);
         break;
     }
-    text_printf(&t, "}\n");
-    return t.len > (size_t)INT32_MAX ? INT32_MAX : (int)t.len;
+    text_str(&t, "}\n");
+    return text_result(&t);
 }
