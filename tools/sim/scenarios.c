@@ -443,13 +443,13 @@ static int play_send_buffer(struct sim_world *w, const struct sim_params *p, str
     struct finack_stack *c = w->stack[CLIENT], *s = w->stack[SERVER];
     int lfd = open_listener(w, SERVER, SERVER_PORT, 0, 0);
     if (lfd < 0) return lfd;
+    world_note(w, CLIENT, "SO_SNDBUF 16384");
     int cfd = start_connect(w, CLIENT, 0, SERVER_PORT, 0, 16384);
     if (cfd < 0) return cfd;
     int afd = accept_one(w, SERVER, lfd);
     if (afd < 0) return afd;
     int err = wait_state(w, CLIENT, cfd, "ESTABLISHED", WAIT_LIMIT);
     if (err) return err;
-    world_note(w, CLIENT, "SO_SNDBUF 16384");
     static uint8_t data[12000];
     memset(data, 'd', sizeof data);
     const size_t total = 24000;
