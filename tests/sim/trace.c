@@ -8,6 +8,7 @@
  * FROM>TO, a segment as out:FLAGS or in:FLAGS (tcpdump's letters, ":len"
  * for a payload, "*" for a retransmission), drop:REASON, timer:NAME. */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -603,6 +604,136 @@ static void test_time_wait_reacks_retransmitted_fin(void)
     world_free(w);
 }
 
+/* Three duplicate ACKs: the lost first segment goes again at once (fast
+ * retransmit, marked rtx, no timer), and B's duplicate ACKs show the data
+ * it holds past the hole as SACK blocks. */
+static void test_fast_retransmit_is_rtx_and_sack_is_spelled(void)
+{
+    struct world *w = world_new(10, true, NULL);
+    struct pair p;
+    REQUIRE(open_pair(w, &p));
+    struct finack_stack *a = stack_of(w, A), *b = stack_of(w, B);
+    run_for(w, FINACK_MSEC(10));
+    size_t a0 = w->hosts[A].n;
+    w->drop_from = A;
+    w->drop_count = 1;
+    w->drop_with_data = true;
+    static uint8_t data[8 * 1448];
+    CHECK_EQ(finack_send(a, p.cfd, data, sizeof data, 0), (ssize_t)sizeof data);
+    static uint8_t sink[sizeof data];
+    size_t got = 0;
+    ssize_t r;
+    for (int i = 0; i < 100 && got < sizeof data; i++) {
+        run_for(w, FINACK_MSEC(1));
+        while ((r = finack_recv(b, p.afd, sink, sizeof sink, 0)) > 0) got += (size_t)r;
+    }
+    CHECK_EQ(got, sizeof data);
+    run_for(w, FINACK_MSEC(10));
+    /* B's first ACK also opens the window from the SYN-ACK's unscaled
+     * 65535 to 128 KiB, so it is no duplicate (RFC 5681 §2 (e)); the three
+     * after it are. After the retransmission: the rest of the duplicates,
+     * the ACK of everything, and the window update once B has read. */
+    CHECK_STR(tokens(w, A, a0, K_SEG | K_TIMER),
+              "out:A:1448 out:A:1448 out:A:1448 out:A:1448 out:A:1448 out:A:1448 "
+              "out:A:1448 out:PA:1448 in:A in:A in:A in:A out:A:1448* in:A in:A in:A in:A "
+              "in:A");
+    size_t rtx = find(w, A, "out:A:1448*", 0);
+    REQUIRE(rtx != SIZE_MAX);
+    CHECK_U64(event_at(w, A, rtx)->seq, event_at(w, A, a0)->seq);
+    size_t dup = find(w, B, "out:A", 2); /* the third duplicate ACK */
+    REQUIRE(dup != SIZE_MAX);
+    CHECK(strstr(w->hosts[B].events[dup].json, "\"opts\":\"nop,nop,TS val ") != NULL);
+    CHECK(strstr(w->hosts[B].events[dup].json, ",nop,nop,sack 1 {") != NULL);
+    world_free(w);
+}
+
+/* finack_stack_on_state_change and the trace come from one reporting
+ * path: the same changes, in the same order, at the same times. */
+struct observed {
+    char text[4096];
+    size_t n;
+};
+
+static void on_state(void *ctx, const struct finack_state_event *ev)
+{
+    struct observed *o = ctx;
+    o->n += (size_t)snprintf(o->text + o->n, sizeof o->text - o->n, "%s%llu:%u-%u:%s>%s",
+                             o->n ? " " : "", (unsigned long long)ev->t, (unsigned)ev->lport,
+                             (unsigned)ev->rport, ev->from, ev->to);
+}
+
+static void test_state_observer_matches_trace(void)
+{
+    struct world *w = world_new(11, true, NULL);
+    struct observed obs = {.n = 0};
+    finack_stack_on_state_change(stack_of(w, B), on_state, &obs);
+    struct pair p;
+    REQUIRE(open_pair(w, &p));
+    CHECK_EQ(finack_close(stack_of(w, A), p.cfd), 0);
+    run_for(w, FINACK_MSEC(10));
+    CHECK_EQ(finack_close(stack_of(w, B), p.afd), 0);
+    CHECK_EQ(finack_close(stack_of(w, B), p.lfd), 0);
+    run_for(w, FINACK_SEC(1));
+    char expect[4096];
+    size_t n = 0;
+    expect[0] = '\0';
+    for (size_t i = 0; i < w->hosts[B].n; i++) {
+        const struct finack_trace_event *e = event_at(w, B, i);
+        if (e->kind != FINACK_TRACE_STATE) continue;
+        n += (size_t)snprintf(expect + n, sizeof expect - n, "%s%llu:%u-%u:%s>%s", n ? " " : "",
+                              (unsigned long long)e->t, (unsigned)e->lport, (unsigned)e->rport,
+                              e->from, e->to);
+    }
+    CHECK(n > 0);
+    CHECK_STR(obs.text, expect);
+    world_free(w);
+}
+
+/* The timers not met elsewhere: DELACK (a receive buffer too small for
+ * quick ACKs), KEEPALIVE (SO_KEEPALIVE, TCP_KEEPIDLE 1 s) and an orphaned
+ * FIN_WAIT_2's timeout, each before what it does. */
+static void test_timer_names(void)
+{
+    struct world *w = world_new(12, true, NULL);
+    struct finack_stack *a = stack_of(w, A), *b = stack_of(w, B);
+    struct pair p;
+    p.lfd = finack_socket(b, AF_INET, SOCK_STREAM, 0);
+    int small = 2048, one = 1;
+    REQUIRE(finack_setsockopt(b, p.lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    struct sockaddr_in any = sockaddr_of(0, B_PORT), to = sockaddr_of(B_ADDR, B_PORT);
+    REQUIRE(finack_bind(b, p.lfd, (struct sockaddr *)&any, sizeof any) == 0);
+    REQUIRE(finack_listen(b, p.lfd, 8) == 0);
+    p.cfd = finack_socket(a, AF_INET, SOCK_STREAM, 0);
+    REQUIRE(finack_setsockopt(a, p.cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) == 0);
+    REQUIRE(finack_setsockopt(a, p.cfd, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof one) == 0);
+    REQUIRE(finack_connect(a, p.cfd, (struct sockaddr *)&to, sizeof to) == -EINPROGRESS);
+    p.afd = -EAGAIN;
+    RUN_UNTIL(w, (p.afd = finack_accept(b, p.lfd, NULL, NULL)) >= 0, FINACK_SEC(1));
+    REQUIRE(p.afd >= 0);
+
+    size_t b0 = w->hosts[B].n;
+    CHECK_EQ(finack_send(a, p.cfd, "hi", 2, 0), 2);
+    run_for(w, FINACK_MSEC(100));
+    CHECK_STR(tokens(w, B, b0, K_SEG | K_TIMER), "in:PA:2 timer:DELACK out:A");
+    CHECK_U64(event_at(w, B, find(w, B, "timer:DELACK", 0))->t,
+              event_at(w, B, find(w, B, "in:PA:2", 0))->t + FINACK_MSEC(40));
+
+    size_t a0 = w->hosts[A].n;
+    run_for(w, FINACK_MSEC(1100));
+    /* The first firing finds less idle time than TCP_KEEPIDLE since B's
+     * delayed ACK and only re-arms; the second sends the probe. */
+    CHECK_STR(tokens(w, A, a0, K_SEG | K_TIMER), "timer:KEEPALIVE timer:KEEPALIVE out:A in:A");
+
+    /* A closes; B never does: A's orphaned FIN_WAIT_2 ends after 60 s. */
+    a0 = w->hosts[A].n;
+    CHECK_EQ(finack_close(a, p.cfd), 0);
+    run_for(w, FINACK_SEC(61));
+    CHECK_STR(tokens(w, A, a0, K_STATE | K_TIMER | K_SEG),
+              "ESTABLISHED>FIN_WAIT_1 out:FA in:A FIN_WAIT_1>FIN_WAIT_2 "
+              "timer:FIN_WAIT_2 FIN_WAIT_2>CLOSED");
+    world_free(w);
+}
+
 /* ---- Tracing changes nothing --------------------------------------------- */
 
 /* A seeded lossy transfer gives the same packets, byte for byte and at the
@@ -659,4 +790,6 @@ TEST_MAIN("trace", TEST_CASE(test_connection_life_on_both_hosts),
           TEST_CASE(test_link_corruption_is_a_drop),
           TEST_CASE(test_zero_window_persist_intervals),
           TEST_CASE(test_time_wait_reacks_retransmitted_fin),
+          TEST_CASE(test_fast_retransmit_is_rtx_and_sack_is_spelled),
+          TEST_CASE(test_state_observer_matches_trace), TEST_CASE(test_timer_names),
           TEST_CASE(test_tracing_changes_no_packet))
