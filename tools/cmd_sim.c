@@ -152,14 +152,13 @@ int cmd_sim(int argc, char **argv)
     if (cli.ascii && cli.format != SIM_FORMAT_TEXT)
         tool_usage_error("--ascii is for the text ladder (--format ascii)");
 
-    struct sim_result r;
-    int run_err = sim_run(sc, &cli.params, &r);
     FILE *out = stdout;
     if (cli.out && !(out = fopen(cli.out, "w"))) {
         tool_error("cannot write %s: %s", cli.out, strerror(errno));
-        sim_result_free(&r);
         return TOOL_EXIT_FAILURE;
     }
+    struct sim_result r;
+    int run_err = sim_run(sc, &cli.params, &r);
     int err = sim_draw(&r, cli.format, cli.ascii, out);
     if (out != stdout && fclose(out) && !err) err = -EIO;
     sim_result_free(&r);
