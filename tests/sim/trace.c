@@ -734,6 +734,31 @@ static void test_timer_names(void)
     world_free(w);
 }
 
+/* Simultaneous open (RFC 9293 Figure 7): each end's SYN-ACK repeats the
+ * sequence number of its SYN, so traces mark it rtx. */
+static void test_simultaneous_open(void)
+{
+    struct world *w = world_new(13, true, NULL);
+    int fd[2];
+    for (int side = A; side <= B; side++) {
+        struct finack_stack *s = stack_of(w, side);
+        struct sockaddr_in me = sockaddr_of(side == A ? A_ADDR : B_ADDR, 7000),
+                           peer = sockaddr_of(side == A ? B_ADDR : A_ADDR, 7000);
+        fd[side] = finack_socket(s, AF_INET, SOCK_STREAM, 0);
+        REQUIRE(finack_bind(s, fd[side], (struct sockaddr *)&me, sizeof me) == 0);
+        REQUIRE(finack_connect(s, fd[side], (struct sockaddr *)&peer, sizeof peer) ==
+                -EINPROGRESS);
+    }
+    run_for(w, FINACK_MSEC(10));
+    for (int side = A; side <= B; side++) {
+        CHECK_STR(tokens(w, side, 0, K_SEG | K_STATE),
+                  "CLOSED>SYN_SENT out:S in:S SYN_SENT>SYN_RCVD out:SA* in:SA "
+                  "SYN_RCVD>ESTABLISHED");
+        CHECK_STR(finack_socket_state(stack_of(w, side), fd[side]), "ESTABLISHED");
+    }
+    world_free(w);
+}
+
 /* ---- Tracing changes nothing --------------------------------------------- */
 
 /* A seeded lossy transfer gives the same packets, byte for byte and at the
@@ -792,4 +817,5 @@ TEST_MAIN("trace", TEST_CASE(test_connection_life_on_both_hosts),
           TEST_CASE(test_time_wait_reacks_retransmitted_fin),
           TEST_CASE(test_fast_retransmit_is_rtx_and_sack_is_spelled),
           TEST_CASE(test_state_observer_matches_trace), TEST_CASE(test_timer_names),
+          TEST_CASE(test_simultaneous_open),
           TEST_CASE(test_tracing_changes_no_packet))
