@@ -494,7 +494,7 @@ static int play_zero_window(struct sim_world *w, const struct sim_params *p, str
 {
     (void)p;
     struct finack_stack *c = w->stack[CLIENT], *s = w->stack[SERVER];
-    const uint32_t rcvbuf = 4096;
+    const uint32_t rcvbuf = 2896; /* two full segments */
     int lfd = open_listener(w, SERVER, SERVER_PORT, rcvbuf, 0);
     if (lfd < 0) return lfd;
     world_note(w, SERVER, "SO_RCVBUF %u", rcvbuf);
