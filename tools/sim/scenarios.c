@@ -257,7 +257,6 @@ static int play_close(struct sim_world *w, const struct sim_params *p, struct si
 static int play_half_close(struct sim_world *w, const struct sim_params *p, struct sim_result *r)
 {
     (void)p;
-    (void)r;
     struct finack_stack *c = w->stack[CLIENT], *s = w->stack[SERVER];
     int lfd = open_listener(w, SERVER, SERVER_PORT, 0, 0);
     if (lfd < 0) return lfd;
