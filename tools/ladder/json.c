@@ -553,6 +553,7 @@ int ladder_read_json(struct ladder *l, FILE *in, char *err, size_t errlen)
             rc = -EINVAL;
             break;
         }
+        if (len > 0 && buf[len - 1] == '\n') buf[--len] = 0;
         struct json_parser p = {.s = buf};
         skip_ws(&p);
         if (!buf[p.pos]) continue; /* blank lines are allowed */

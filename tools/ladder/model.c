@@ -243,32 +243,31 @@ int ladder_seg_sender(const struct ladder_event *e)
     return e->out ? e->side : !e->side;
 }
 
+/* "FLAGS seq=S ack=A win=W len=N"; the short form, where room is scarce,
+ * without the window. */
 static void seg_label(const struct ladder *l, const struct ladder_event *e, bool absolute,
-                      bool with_win, char *buf, size_t size)
+                      bool short_form, char *buf, size_t size)
 {
     int from = ladder_seg_sender(e), to = !from;
     uint32_t seq = e->seq, ack = e->ack;
     if (!absolute && l->have_isn[from]) seq -= l->isn[from];
     if (!absolute && l->have_isn[to]) ack -= l->isn[to];
-    char flags[40];
-    int n = snprintf(buf, size, "%s%s seq=%u", e->retransmit ? "rtx " : "",
-                     ladder_flag_names(e->flags, flags), (unsigned)seq);
-    if (n >= 0 && (size_t)n < size && (e->flags & FINACK_TCP_ACK))
-        n += snprintf(buf + n, size - (size_t)n, " ack=%u", (unsigned)ack);
-    if (n >= 0 && (size_t)n < size && with_win)
-        n += snprintf(buf + n, size - (size_t)n, " win=%u", (unsigned)e->win);
-    if (n >= 0 && (size_t)n < size && e->len)
-        snprintf(buf + n, size - (size_t)n, " len=%u", (unsigned)e->len);
+    char flags[40], len[24] = "", acks[24] = "", win[24] = "";
+    if (e->len) snprintf(len, sizeof len, " len=%u", (unsigned)e->len);
+    if (e->flags & FINACK_TCP_ACK) snprintf(acks, sizeof acks, " ack=%u", (unsigned)ack);
+    if (!short_form) snprintf(win, sizeof win, " win=%u", (unsigned)e->win);
+    snprintf(buf, size, "%s%s seq=%u%s%s%s", e->retransmit ? "rtx " : "",
+             ladder_flag_names(e->flags, flags), (unsigned)seq, acks, win, len);
 }
 
 void ladder_seg_label(const struct ladder *l, const struct ladder_event *e, bool absolute,
                       char *buf, size_t size)
 {
-    seg_label(l, e, absolute, true, buf, size);
+    seg_label(l, e, absolute, false, buf, size);
 }
 
 void ladder_seg_label_short(const struct ladder *l, const struct ladder_event *e, bool absolute,
                             char *buf, size_t size)
 {
-    seg_label(l, e, absolute, false, buf, size);
+    seg_label(l, e, absolute, true, buf, size);
 }

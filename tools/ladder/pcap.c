@@ -3,8 +3,10 @@
  * the segments as RFC 9293's state diagram moves it (a capture holds no
  * states): SYN_SENT when the client's SYN leaves, SYN_RCVD when the
  * server's SYN-ACK does (the server starts in LISTEN), ESTABLISHED when its
- * SYN is ACKed, FIN_WAIT_1/CLOSE_WAIT/FIN_WAIT_2/LAST_ACK/TIME_WAIT/CLOSED
- * along the close (CLOSING for a simultaneous one), CLOSED on a RST. */
+ * SYN is ACKed; FIN_WAIT_1 when the first FIN leaves, CLOSE_WAIT when its
+ * receiver ACKs it, FIN_WAIT_2 when that ACK arrives, LAST_ACK with the
+ * other FIN, TIME_WAIT when it is ACKed and CLOSED when that ACK arrives
+ * (CLOSING for a simultaneous close); CLOSED on a RST. */
 #include <errno.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@ struct end {
     bool syn_sent, syn_acked;
     uint32_t iss;
     bool fin_sent, fin_acked, fin_rcvd;
+    bool fin_pending;          /* the peer's FIN arrived, not yet taken in */
     uint32_t fin_seq;          /* the FIN's own sequence number */
     bool have_snd_max;
     uint32_t snd_max;          /* the highest sequence number sent, plus one */
@@ -88,12 +91,33 @@ static uint32_t seg_space(const struct tcp_segment *seg)
     return (uint32_t)seg->payload_len + !!(seg->flags & TCP_FLAG_SYN) + !!(seg->flags & TCP_FLAG_FIN);
 }
 
+/* The peer's FIN taken in. At the capture point a FIN is seen before its
+ * receiver gets it: the receiver has surely processed it once it ACKs it
+ * or processes anything that arrived later. Until then it may still send a
+ * FIN of its own not knowing (a simultaneous close: FIN_WAIT_1, then
+ * CLOSING, not CLOSE_WAIT). */
+static int take_fin(struct reader *r, int side, finack_time_t t)
+{
+    struct end *e = &r->end[side];
+    if (!e->fin_pending) return 0;
+    e->fin_pending = false;
+    switch (e->state) {
+    case ST_ESTABLISHED:
+    case ST_SYN_RCVD: return set_state(r, side, ST_CLOSE_WAIT, t);
+    case ST_FIN_WAIT_1: return set_state(r, side, ST_CLOSING, t);
+    case ST_FIN_WAIT_2: return set_state(r, side, ST_TIME_WAIT, t);
+    default: return 0;
+    }
+}
+
 /* The sender's side of things, before the segment is drawn. */
 static int on_send(struct reader *r, int s, const struct tcp_segment *seg, finack_time_t t)
 {
     struct end *S = &r->end[s], *R = &r->end[!s];
     int err = 0;
-    if (seg->flags & TCP_FLAG_SYN) {
+    if ((seg->flags & TCP_FLAG_ACK) && R->fin_sent && seq_lt(R->fin_seq, seg->ack))
+        err = take_fin(r, s, t);
+    if (!err && (seg->flags & TCP_FLAG_SYN)) {
         if (!S->syn_sent) {
             S->syn_sent = true;
             S->iss = seg->seq;
@@ -123,7 +147,8 @@ static int on_send(struct reader *r, int s, const struct tcp_segment *seg, finac
 static int on_receive(struct reader *r, int s, const struct tcp_segment *seg, finack_time_t t)
 {
     struct end *R = &r->end[!s];
-    int d = !s, err = 0;
+    int d = !s, err = take_fin(r, d, t);
+    if (err) return err;
     if (seg->flags & TCP_FLAG_RST) {
         err = set_state(r, s, ST_CLOSED, t);
         return err ? err : set_state(r, d, ST_CLOSED, t);
@@ -147,12 +172,7 @@ static int on_receive(struct reader *r, int s, const struct tcp_segment *seg, fi
         err = set_state(r, d, ST_SYN_RCVD, t);
     if (!err && (seg->flags & TCP_FLAG_FIN) && !R->fin_rcvd) {
         R->fin_rcvd = true;
-        if (R->state == ST_ESTABLISHED || R->state == ST_SYN_RCVD)
-            err = set_state(r, d, ST_CLOSE_WAIT, t);
-        else if (R->state == ST_FIN_WAIT_1)
-            err = set_state(r, d, ST_CLOSING, t);
-        else if (R->state == ST_FIN_WAIT_2)
-            err = set_state(r, d, ST_TIME_WAIT, t);
+        R->fin_pending = true;
     }
     return err;
 }

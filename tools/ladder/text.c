@@ -222,9 +222,10 @@ static void arrow_label(const struct ladder *l, const struct ladder_options *o,
     if (r->dup && strlen(buf) + 6 < size) strcat(buf, " (dup)");
 }
 
-/* The middle of the widest row, in columns. */
+/* The middle of the widest row, in columns, with labels in full or as
+ * short as they get before they are cut. */
 static unsigned widest_middle(const struct ladder *l, const struct ladder_options *o,
-                              const struct ladder_layout *lay, const struct glyphs *g)
+                              const struct ladder_layout *lay, const struct glyphs *g, bool full)
 {
     unsigned widest = 0;
     char buf[256];
@@ -232,7 +233,7 @@ static unsigned widest_middle(const struct ladder *l, const struct ladder_option
         const struct ladder_row *r = &lay->rows[i];
         unsigned w = 0;
         if (r->kind == LADDER_ROW_ARROW) {
-            arrow_label(l, o, r, UINT32_MAX, buf, sizeof buf);
+            arrow_label(l, o, r, full ? UINT32_MAX : 0, buf, sizeof buf);
             w = (unsigned)ladder_text_width(buf) + 6 + (r->lost ? 3 : 0);
         } else if (r->kind == LADDER_ROW_NOTE) {
             w = (unsigned)ladder_text_width(r->note) + 2;
@@ -251,6 +252,7 @@ static int plan(const struct ladder *l, const struct ladder_options *o,
                 const struct ladder_layout *lay, const struct glyphs *g, struct geometry *geo)
 {
     geo->width = o->width ? o->width : LADDER_DEFAULT_WIDTH;
+    if (geo->width < LADDER_MIN_WIDTH) return -EINVAL;
     geo->time_w = 9; /* "time (ms)" */
     geo->recv_w = 0;
     for (size_t i = 0; i < lay->count; i++) {
@@ -261,9 +263,9 @@ static int plan(const struct ladder *l, const struct ladder_options *o,
             if (ms_width(r->t_recv) > geo->recv_w) geo->recv_w = ms_width(r->t_recv);
         }
     }
-    unsigned right = 2 + LADDER_STATE_COLS + (geo->recv_w ? 1 + geo->recv_w : 0);
     geo->x[0] = geo->time_w + 1 + LADDER_STATE_COLS + 1;
-    unsigned gap = widest_middle(l, o, lay, g);
+    unsigned gap = widest_middle(l, o, lay, g, true);
+    unsigned gap_short = widest_middle(l, o, lay, g, false);
     unsigned hosts = 0;
     for (int s = 0; s < 2; s++) {
         unsigned w = (unsigned)ladder_text_width(l->host[s]);
@@ -273,6 +275,13 @@ static int plan(const struct ladder *l, const struct ladder_options *o,
     }
     if (gap < hosts + 2) gap = hosts + 2;
     if (gap < 30) gap = 30;
+    /* Labels matter more than receive times: where even the short labels
+     * do not fit beside them, the receive-time column goes. */
+    unsigned right = 2 + LADDER_STATE_COLS + (geo->recv_w ? 1 + geo->recv_w : 0);
+    if (geo->recv_w && geo->x[0] + 1 + gap_short + 1 + right > geo->width) {
+        geo->recv_w = 0;
+        right = 2 + LADDER_STATE_COLS;
+    }
     if (geo->x[0] + 1 + gap + 1 + right > geo->width) {
         if (geo->width < geo->x[0] + 1 + MIN_GAP + 1 + right) return -EINVAL;
         gap = geo->width - (geo->x[0] + 1 + 1 + right);
