@@ -452,6 +452,25 @@ static void test_custom_lossy_transfer_delivers_everything(void)
     sim_result_free(&r);
 }
 
+/* The notes reach the picture: text, SVG and JSON all carry the errno. */
+static void test_notes_are_drawn(void)
+{
+    struct sim_result r = run("reuseaddr");
+    static const enum sim_format formats[] = {SIM_FORMAT_TEXT, SIM_FORMAT_SVG, SIM_FORMAT_JSON};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        REQUIRE(out);
+        CHECK_EQ(sim_draw(&r, formats[i], false, out), 0);
+        fclose(out);
+        CHECK(text && strstr(text, "bind(:80) = EADDRINUSE") != NULL);
+        CHECK(text && strstr(text, "setsockopt(SO_REUSEADDR) = 0") != NULL);
+        free(text);
+    }
+    sim_result_free(&r);
+}
+
 static void test_names_and_lookup(void)
 {
     size_t n;
@@ -479,4 +498,4 @@ TEST_MAIN("sim_scenarios", TEST_CASE(test_handshake_syn_sent_and_syn_rcvd_reach_
           TEST_CASE(test_bdp_large_buffer_by_window_over_rtt), TEST_CASE(test_same_seed_same_events),
           TEST_CASE(test_other_seed_other_isns),
           TEST_CASE(test_custom_lossy_transfer_delivers_everything),
-          TEST_CASE(test_names_and_lookup))
+          TEST_CASE(test_notes_are_drawn), TEST_CASE(test_names_and_lookup))
