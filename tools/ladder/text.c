@@ -97,7 +97,11 @@ static unsigned put_text(struct canvas *cv, unsigned col, unsigned end, const ch
     uint32_t cp;
     for (size_t n; (n = ladder_utf8_next(text, &cp)) > 0; text += n) {
         int w = cp_width(cp);
-        if (cv->ascii && cp >= 0x80) {
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            /* a control character would move the terminal's cursor */
+            w = 1;
+            cp = '?';
+        } else if (cv->ascii && cp >= 0x80) {
             if (w == 0) continue;
             w = 1;
             cp = '?';
