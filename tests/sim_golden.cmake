@@ -23,5 +23,6 @@ endforeach()
 add_test(NAME golden.svg_xml COMMAND bash ${FINACK_GOLDEN_DIR}/check.sh --xml ${FINACK_GOLDEN_DIR})
 set_tests_properties(golden.svg_xml PROPERTIES LABELS golden TIMEOUT 60)
 # The command's errors: one line, exit 2.
-add_test(NAME golden.sim_usage COMMAND bash ${FINACK_GOLDEN_DIR}/check.sh --usage $<TARGET_FILE:finack>)
+add_test(NAME golden.sim_usage
+         COMMAND bash ${FINACK_GOLDEN_DIR}/check.sh --usage $<TARGET_FILE:finack>)
 set_tests_properties(golden.sim_usage PROPERTIES LABELS golden TIMEOUT 60)

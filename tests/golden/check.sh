@@ -76,7 +76,10 @@ case ${1:-} in
         printf '%s\n' "$err"
     }
     expect_usage >/dev/null
-    expect_usage no-such-scenario | grep -q -- '--list' || { echo "unknown scenario: no --list" >&2; fail=1; }
+    if ! expect_usage no-such-scenario | grep -q -- '--list'; then
+        echo "unknown scenario: no --list in the message" >&2
+        fail=1
+    fi
     expect_usage handshake --seed x >/dev/null
     expect_usage handshake --format png >/dev/null
     expect_usage handshake --loss 0.1 >/dev/null
@@ -98,7 +101,8 @@ case ${1:-} in
     trap 'rm -f "$got"' EXIT
     draw "$finack" "$scenario" "$kind" >"$got"
     if ! cmp -s "$expected" "$got"; then
-        echo "finack sim $(args_for "$scenario") $(opts_for "$scenario" "$kind") differs from $expected:" >&2
+        echo "finack sim $(args_for "$scenario") $(opts_for "$scenario" "$kind")" \
+            "differs from $expected:" >&2
         diff -u "$expected" "$got" | head -60 >&2 || true
         echo "(if the change is intended: tests/golden/check.sh --update build/.../finack)" >&2
         exit 1

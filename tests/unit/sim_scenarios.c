@@ -495,7 +495,8 @@ TEST_MAIN("sim_scenarios", TEST_CASE(test_handshake_syn_sent_and_syn_rcvd_reach_
           TEST_CASE(test_simultaneous_close_both_closing_then_time_wait),
           TEST_CASE(test_send_buffer_write_returns_before_delivery),
           TEST_CASE(test_zero_window_probes_grow_then_update_resumes),
-          TEST_CASE(test_bdp_large_buffer_by_window_over_rtt), TEST_CASE(test_same_seed_same_events),
+          TEST_CASE(test_bdp_large_buffer_by_window_over_rtt),
+          TEST_CASE(test_same_seed_same_events),
           TEST_CASE(test_other_seed_other_isns),
           TEST_CASE(test_custom_lossy_transfer_delivers_everything),
           TEST_CASE(test_notes_are_drawn), TEST_CASE(test_names_and_lookup))
