@@ -367,6 +367,33 @@ static void test_other_connections_ignored(void)
     ladder_free(&s.l);
 }
 
+/* Two stacks without a configured name are both "finack": their endpoints
+ * tell them apart. */
+static void test_unnamed_stacks_told_apart(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    struct finack_trace_event listen = {.kind = FINACK_TRACE_STATE, .host = "finack",
+                                        .lport = SPORT, .from = "CLOSED", .to = "LISTEN"};
+    CHECK_EQ(ladder_add_trace(&l, &listen), 0);
+    struct finack_trace_event syn = base(1, 0, FINACK_TRACE_SEG);
+    syn.host = "finack";
+    syn.out = true;
+    syn.flags = SYN;
+    CHECK_EQ(ladder_add_trace(&l, &syn), 0);
+    struct finack_trace_event in = base(2, 1, FINACK_TRACE_SEG);
+    in.host = "finack";
+    in.flags = SYN;
+    CHECK_EQ(ladder_add_trace(&l, &in), 0);
+    REQUIRE(l.count == 3);
+    CHECK_STR(l.endpoint[0], "10.0.0.1:5000");
+    CHECK_STR(l.endpoint[1], "10.0.0.2:80");
+    CHECK_EQ(l.events[0].side, 1); /* LISTEN: the server's */
+    CHECK_EQ(l.events[1].side, 0);
+    CHECK_EQ(l.events[2].side, 1);
+    ladder_free(&l);
+}
+
 /* ladder_set_hosts() fixes the sides: the server stays on the left. */
 static void test_pinned_hosts_do_not_swap(void)
 {
@@ -385,4 +412,4 @@ TEST_MAIN("ladder_text", TEST_CASE(test_client_drawn_left_though_server_seen_fir
           TEST_CASE(test_unicode_matches_fixture), TEST_CASE(test_ascii_matches_fixture),
           TEST_CASE(test_every_line_within_width), TEST_CASE(test_text_width_counts_columns),
           TEST_CASE(test_collapse_folds_steady_state), TEST_CASE(test_other_connections_ignored),
-          TEST_CASE(test_pinned_hosts_do_not_swap))
+          TEST_CASE(test_unnamed_stacks_told_apart), TEST_CASE(test_pinned_hosts_do_not_swap))

@@ -21,8 +21,8 @@
  *  - ladder_write_json(): the events back out as JSON lines (pcap -> trace).
  *  - ladder_text_width(): display columns of a UTF-8 string, as the width
  *    limit counts them.
- *  - ladder_write_text()/ladder_write_svg() return -EINVAL when width is
- *    below LADDER_MIN_WIDTH.
+ *  - ladder_write_text() returns -EINVAL when width is below
+ *    LADDER_MIN_WIDTH (64); ladder_write_svg() ignores width and ascii.
  *  - ladder_set_hosts(): fix which host is side 0 (left) and side 1 before
  *    adding events. Without it, sides go by first appearance, and swap once
  *    if side 1 turns out to have opened the connection (its first SYN), so
@@ -30,6 +30,26 @@
  *  - Times are drawn relative to the first event.
  *  - Notes (LADDER_NOTE): side is the ladder's side number as for events
  *    (0 is drawn left); JSON lines carry them as {"ev":"note","text":...}.
+ *
+ * What the text looks like (golden files depend on it):
+ *    time (ms)               │                                   │   rcvd (ms)
+ *        1.000    [SYN_SENT] │── SYN seq=0 win=65535 ───────────→│       11.000
+ *       11.000               │←── SYN+ACK seq=0 ack=1 win=65535 ──│ [SYN_RCVD]
+ *       21.500               │── PSH+ACK seq=1 ack=1 len=100 ──✕  │
+ *      221.500               │ (RTO timer)                       │
+ *      221.500               │╌╌ rtx PSH+ACK seq=1 ack=1 len=100 ╌→│
+ *       40.000               │           (drop TCP_BAD_CHECKSUM) │
+ *       30.000               │ … 10 data segments, 1..14480 → / 5 ACKs ← │
+ *  - a label is "[rtx ]FLAGS seq=S[ ack=A] win=W[ len=N]", numbers relative
+ *    to each side's ISN; where it does not fit, win goes, then it is cut
+ *    with "…" ("..." in ASCII);
+ *  - the rcvd column (an arrow's arrival) is there when some arrival is
+ *    known and at another time than the sending; it goes when the labels
+ *    without win would not fit beside it;
+ *  - a state change comes on the row of the arrow its side sends at the
+ *    same instant, else on the row before at the same instant if its
+ *    column is free there, else on a row of its own;
+ *  - control characters are drawn as '?', non-ASCII in ASCII mode too.
  */
 #ifndef FINACK_LADDER_H
 #define FINACK_LADDER_H
@@ -100,8 +120,14 @@ int ladder_read_json(struct ladder *l, FILE *in, char *err, size_t errlen);
 
 /* Read a pcap (Ethernet, raw IPv4 or Linux cooked; microsecond or
  * nanosecond) holding one TCP connection (the first one seen is drawn);
- * each packet becomes a segment seen at the capture point, and each end's
- * state is inferred from the segments (SYN_SENT after its SYN, ...). */
+ * each packet becomes a segment "out" of its sender at the capture time,
+ * and each end's state is inferred from the segments: SYN_SENT with the
+ * client's SYN, LISTEN then SYN_RCVD with the server's SYN-ACK, ESTABLISHED
+ * when a SYN is ACKed, FIN_WAIT_1 with the first FIN, CLOSE_WAIT when its
+ * receiver ACKs it, FIN_WAIT_2 when that ACK arrives, LAST_ACK with the
+ * other FIN, TIME_WAIT / CLOSED with the last ACK, CLOSING when both FINs
+ * cross, CLOSED on a RST. Sides are "client" and "server" when a SYN was
+ * seen; windows are scaled when both SYNs offered it. */
 int ladder_read_pcap(struct ladder *l, const char *path, char *err, size_t errlen);
 
 struct ladder_options {
