@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # finack ladder from the command line: a JSON trace drawn byte for byte as
-# lossy.txt holds it; ASCII, width, --out, JSON out and back in; a pcap
-# written by `finack demo` drawn with its states and folded; a hostile
+# lossy.txt holds it; ASCII, width, --out, JSON out and back in; a
+# tcpdump capture drawn as linux-lo.txt holds it, states and folding; a hostile
 # trace drawn as well-formed SVG; every bad input one line on stderr with
 # exit 1, every bad usage exit 2.
 #
 # usage: bash tests/ladder/cli.sh /path/to/finack
-# Set LADDER_UPDATE=1 to rewrite lossy.txt.
+# Set LADDER_UPDATE=1 to rewrite lossy.txt and linux-lo.txt.
 set -u
 
 finack=${1:?usage: cli.sh /path/to/finack}
@@ -80,20 +80,30 @@ cmp -s "$tmp/again.txt" "$tmp/lossy.txt" || fail "JSON written and read back dra
 cmp -s "$tmp/stdin.txt" "$tmp/lossy.txt" || fail "stdin draws differently"
 
 # ---- A capture ---------------------------------------------------------------------
-"$finack" demo --pcap "$tmp/demo.pcap" --seed 3 --loss 0 --bytes 30000 >/dev/null ||
-    fail "finack demo --pcap"
-"$finack" ladder "$tmp/demo.pcap" >"$tmp/demo.txt" 2>"$tmp/err" || fail "pcap: $(cat "$tmp/err")"
+# linux-lo.pcap: tcpdump -s 200 on a namespace's lo (Ethernet link type,
+# packets cut at 200 bytes, GSO: a few large segments), a Python client
+# sending 30000 bytes and closing first, the server 0.5 s later.
+"$finack" ladder "$here/linux-lo.pcap" >"$tmp/linux.txt" 2>"$tmp/err" || fail "pcap: $(cat "$tmp/err")"
+if [ -n "${LADDER_UPDATE:-}" ]; then
+    cp "$tmp/linux.txt" "$here/linux-lo.txt"
+elif ! cmp -s "$tmp/linux.txt" "$here/linux-lo.txt"; then
+    fail "finack ladder linux-lo.pcap differs from linux-lo.txt:"
+    diff -u "$here/linux-lo.txt" "$tmp/linux.txt" | head -40
+fi
 for state in SYN_SENT LISTEN SYN_RCVD ESTABLISHED FIN_WAIT_1 CLOSE_WAIT FIN_WAIT_2 LAST_ACK \
              TIME_WAIT CLOSED; do
-    grep -q "\[$state\]" "$tmp/demo.txt" || fail "pcap: no [$state]"
+    grep -q "\[$state\]" "$tmp/linux.txt" || fail "pcap: no [$state]"
 done
-grep -q 'data segments, 1\.\.' "$tmp/demo.txt" || fail "pcap: steady state not folded by default"
-"$finack" ladder --no-collapse "$tmp/demo.pcap" >"$tmp/all.txt" || fail "--no-collapse"
+grep -q 'data segments, 1\.\.30000 ' "$tmp/linux.txt" || fail "pcap: steady state not folded by default"
+"$finack" ladder --no-collapse "$here/linux-lo.pcap" >"$tmp/all.txt" || fail "--no-collapse"
 grep -q 'data segments' "$tmp/all.txt" && fail "--no-collapse still folds"
-"$finack" ladder --absolute "$tmp/demo.pcap" | grep -q 'SYN seq=0 ' && fail "--absolute: seq 0"
+grep -q 'len=' "$tmp/all.txt" || fail "--no-collapse: no data segment drawn"
+"$finack" ladder --absolute "$here/linux-lo.pcap" | grep -q 'SYN seq=0 ' && fail "--absolute: seq 0"
+"$finack" ladder --collapse "$here/lossy.json" | grep -q 'data segments' ||
+    fail "--collapse does not fold a trace"
 
 # ---- SVG ------------------------------------------------------------------------------
-for input in "$here/lossy.json" "$here/nasty.json" "$tmp/demo.pcap"; do
+for input in "$here/lossy.json" "$here/nasty.json" "$here/linux-lo.pcap"; do
     "$finack" ladder --format svg "$input" --out "$tmp/x.svg" || fail "svg of $input"
     /usr/bin/python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' \
         "$tmp/x.svg" 2>"$tmp/xml.err" ||
@@ -118,7 +128,7 @@ printf '\x89PNG\r\n\x1a\nrest' >"$tmp/picture.png"
 expect 1 "picture.png: line 1: expected '{'" -- "$finack" ladder "$tmp/picture.png"
 printf '\x0a\x0d\x0d\x0a\x1c\x00\x00\x00' >"$tmp/x.pcapng"
 expect 1 "is pcapng; convert it first" -- "$finack" ladder "$tmp/x.pcapng"
-head -c 30 "$tmp/demo.pcap" >"$tmp/short.pcap"
+head -c 30 "$here/linux-lo.pcap" >"$tmp/short.pcap"
 expect 1 "not a pcap file, truncated" -- "$finack" ladder "$tmp/short.pcap"
 : >"$tmp/empty.json"
 expect 1 "no trace events" -- "$finack" ladder "$tmp/empty.json"

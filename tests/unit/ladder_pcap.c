@@ -36,6 +36,10 @@ static void capture_open(struct capture *c)
     CHECK_EQ(finack_pcap_open_file(&c->pcap, c->path), 0);
 }
 
+/* Bytes of each packet written, as a capture's snap length cuts them; 0
+ * for all. */
+static size_t snaplen;
+
 /* One TCP segment from the client (from_client) or the server, 1 ms after
  * the one before. */
 static void packet(struct capture *c, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
@@ -60,7 +64,8 @@ static void packet(struct capture *c, bool from_client, uint8_t flags, uint32_t 
                              .protocol = IPPROTO_TCP_, .src = src, .dst = dst};
     REQUIRE(wire_ipv4_emit(buf, 20, &ip) == 20);
     c->t += 1000;
-    CHECK_EQ(finack_pcap_write(c->pcap, buf, (size_t)(20 + n), c->t), 0);
+    size_t caplen = snaplen && snaplen < (size_t)(20 + n) ? snaplen : (size_t)(20 + n);
+    CHECK_EQ(finack_pcap_write(c->pcap, buf, caplen, c->t), 0);
 }
 
 #define C true
@@ -248,6 +253,34 @@ static void test_capture_from_synack(void)
     ladder_free(&l);
 }
 
+/* tcpdump -s 60: the payload and some options are cut off, the lengths
+ * come from the IP header; the window scale is lost with the options. */
+static void test_snap_length_cut(void)
+{
+    struct capture c;
+    capture_open(&c);
+    snaplen = 60;
+    handshake(&c);
+    packet(&c, C, PSH | ACK, CISN + 1, SISN + 1, 502, 1200, 0);
+    packet(&c, S, ACK, SISN + 1, CISN + 1201, 509, 0, 0);
+    snaplen = 0;
+    struct ladder l;
+    char err[256] = "";
+    REQUIRE(read_capture(&c, &l, err, sizeof err) == 0);
+    size_t segs = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        const struct ladder_event *e = &l.events[i];
+        if (e->kind != FINACK_TRACE_SEG) continue;
+        segs++;
+        if (e->flags & TCP_FLAG_PSH) CHECK_EQ(e->len, 1200);
+    }
+    CHECK_EQ(segs, 5);
+    char states[256];
+    states_of(&l, 0, states, sizeof states);
+    CHECK_STR(states, "SYN_SENT ESTABLISHED");
+    ladder_free(&l);
+}
+
 static void test_bad_files_refused(void)
 {
     struct ladder l;
@@ -283,4 +316,5 @@ static void test_bad_files_refused(void)
 TEST_MAIN("ladder_pcap", TEST_CASE(test_four_way_close_states),
           TEST_CASE(test_simultaneous_close_states), TEST_CASE(test_fin_ack_together),
           TEST_CASE(test_reset_closes_both), TEST_CASE(test_capture_from_synack),
+          TEST_CASE(test_snap_length_cut),
           TEST_CASE(test_bad_files_refused))

@@ -272,7 +272,7 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
     struct pairing p = {0};
     int err = pair_events(l, &p);
     struct builder b = {.lay = out};
-    out->t0 = l->count ? l->events[p.order[0]].t : 0;
+    out->t0 = !err && l->count ? l->events[p.order[0]].t : 0;
     for (size_t k = 0; !err && k < l->count; k++) {
         size_t i = p.order[k];
         const struct ladder_event *e = &l->events[i];

@@ -12,8 +12,8 @@
 
 #include "finack/pcap.h"
 #include "ladder/internal.h"
-#include "wire/ipv4.h"
-#include "wire/tcp.h"
+#include "wire/ipv4.h" /* IPPROTO_TCP_ */
+#include "wire/tcp.h"  /* struct tcp_segment, TCP_FLAG_* */
 
 enum tcp_state {
     ST_CLOSED, ST_LISTEN, ST_SYN_SENT, ST_SYN_RCVD, ST_ESTABLISHED, ST_FIN_WAIT_1,
@@ -39,6 +39,14 @@ struct end {
     uint8_t wscale;
 };
 
+/* One captured TCP segment. */
+struct packet {
+    uint32_t src, dst;
+    struct tcp_segment seg;   /* header fields; payload not kept */
+    const uint8_t *opts;      /* the option bytes captured */
+    size_t opts_len;
+};
+
 struct reader {
     struct ladder *l;
     bool have_conn;
@@ -62,13 +70,13 @@ static int set_state(struct reader *r, int side, enum tcp_state to, finack_time_
 
 /* The connection is the first TCP segment's: its sender is the client
  * (left) unless it is a SYN-ACK, whose receiver is. */
-static void choose_connection(struct reader *r, const struct ipv4_header *ip,
-                              const struct tcp_segment *seg)
+static void choose_connection(struct reader *r, const struct packet *pk)
 {
     struct ladder *l = r->l;
+    const struct tcp_segment *seg = &pk->seg;
     bool synack = (seg->flags & TCP_FLAG_SYN) && (seg->flags & TCP_FLAG_ACK);
     int client = synack ? 1 : 0; /* which end of this packet: 0 source, 1 destination */
-    uint32_t addr[2] = {ip->src, ip->dst};
+    uint32_t addr[2] = {pk->src, pk->dst};
     uint16_t port[2] = {seg->src_port, seg->dst_port};
     for (int s = 0; s < 2; s++) {
         int k = s == 0 ? client : !client;
@@ -177,9 +185,9 @@ static int on_receive(struct reader *r, int s, const struct tcp_segment *seg, fi
     return err;
 }
 
-static int add_segment(struct reader *r, int s, const uint8_t *tcp, const struct tcp_segment *seg,
-                       finack_time_t t)
+static int add_segment(struct reader *r, int s, const struct packet *pk, finack_time_t t)
 {
+    const struct tcp_segment *seg = &pk->seg;
     struct end *S = &r->end[s], *R = &r->end[!s];
     struct ladder_event e = {.t = t, .kind = FINACK_TRACE_SEG, .side = s, .out = true,
                              .flags = seg->flags, .seq = seg->seq, .ack = seg->ack,
@@ -193,39 +201,88 @@ static int add_segment(struct reader *r, int s, const uint8_t *tcp, const struct
         S->snd_max = end;
         S->have_snd_max = true;
     }
-    /* The option bytes follow the fixed header. */
-    finack_trace_options(tcp + TCP_HEADER_MIN, seg->header_len - TCP_HEADER_MIN, e.opts,
-                         sizeof e.opts);
+    finack_trace_options(pk->opts, pk->opts_len, e.opts, sizeof e.opts);
     return ladder_append(r->l, &e);
+}
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
+
+/* The window scale a SYN's options offer, if they are all captured. */
+static void find_wscale(const uint8_t *o, size_t len, struct tcp_options *opt)
+{
+    for (size_t i = 0; i < len && o[i] != 0;) {
+        if (o[i] == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= len || o[i + 1] < 2 || o[i + 1] > len - i) return;
+        if (o[i] == 3 && o[i + 1] == 3) {
+            opt->has_wscale = true;
+            opt->wscale = o[i + 2];
+        }
+        i += o[i + 1];
+    }
+}
+
+/* The IPv4 and TCP headers of a captured packet. Lenient where wire/ is
+ * strict: checksums are not checked (captures of the sending host hold
+ * checksums the NIC fills in later), and a packet cut by the capture's
+ * snap length still counts with the length its IP header gives. False for
+ * anything but an unfragmented IPv4 packet with a whole TCP header. */
+static bool parse_packet(const uint8_t *p, size_t len, struct packet *pk)
+{
+    if (len < 20 || p[0] >> 4 != 4) return false;
+    size_t ihl = (size_t)(p[0] & 15) * 4, total = be16(p + 2);
+    if (ihl < 20 || total < ihl || len < ihl + TCP_HEADER_MIN || p[9] != IPPROTO_TCP_ ||
+        (be16(p + 6) & 0x3fff) != 0)
+        return false;
+    if (total < len) len = total;  /* link-layer padding */
+    const uint8_t *t = p + ihl;
+    size_t doff = (size_t)(t[12] >> 4) * 4;
+    if (doff < TCP_HEADER_MIN || ihl + doff > total) return false;
+    memset(pk, 0, sizeof *pk);
+    pk->src = be32(p + 12);
+    pk->dst = be32(p + 16);
+    struct tcp_segment *seg = &pk->seg;
+    seg->src_port = be16(t);
+    seg->dst_port = be16(t + 2);
+    seg->seq = be32(t + 4);
+    seg->ack = be32(t + 8);
+    seg->flags = t[13];
+    seg->window = be16(t + 14);
+    seg->header_len = (uint8_t)doff;
+    seg->payload_len = total - ihl - doff;
+    pk->opts = t + TCP_HEADER_MIN;
+    pk->opts_len = len - ihl >= doff ? doff - TCP_HEADER_MIN : len - ihl - TCP_HEADER_MIN;
+    find_wscale(pk->opts, pk->opts_len, &seg->opt);
+    return true;
 }
 
 static int on_packet(void *ctx, const uint8_t *packet, size_t len, uint64_t t_us)
 {
     struct reader *r = ctx;
-    struct ipv4_header ip;
-    struct tcp_segment seg;
-    if (wire_ipv4_parse(packet, len, false, &ip) != FINACK_DROP_NONE ||
-        ip.protocol != IPPROTO_TCP_ ||
-        wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, false, &seg) != FINACK_DROP_NONE)
-        return 0;
-    if (!r->have_conn) choose_connection(r, &ip, &seg);
+    struct packet pk;
+    if (!parse_packet(packet, len, &pk)) return 0;
+    if (!r->have_conn) choose_connection(r, &pk);
     const struct ladder *l = r->l;
+    const struct tcp_segment *seg = &pk.seg;
     int s;
-    if (ip.src == l->addr[0] && seg.src_port == l->port[0] && ip.dst == l->addr[1] &&
-        seg.dst_port == l->port[1])
+    if (pk.src == l->addr[0] && seg->src_port == l->port[0] && pk.dst == l->addr[1] &&
+        seg->dst_port == l->port[1])
         s = 0;
-    else if (ip.src == l->addr[1] && seg.src_port == l->port[1] && ip.dst == l->addr[0] &&
-             seg.dst_port == l->port[0])
+    else if (pk.src == l->addr[1] && seg->src_port == l->port[1] && pk.dst == l->addr[0] &&
+             seg->dst_port == l->port[0])
         s = 1;
     else
         return 0;
     /* A new SYN on the same 4-tuple starts the next connection: stop. */
     struct end *S = &r->end[s];
-    if ((seg.flags & TCP_FLAG_SYN) && S->syn_sent && seg.seq != S->iss) return 1;
+    if ((seg->flags & TCP_FLAG_SYN) && S->syn_sent && seg->seq != S->iss) return 1;
     finack_time_t t = t_us;
-    r->err = on_send(r, s, &seg, t);
-    if (!r->err) r->err = add_segment(r, s, ip.payload, &seg, t);
-    if (!r->err) r->err = on_receive(r, s, &seg, t);
+    r->err = on_send(r, s, seg, t);
+    if (!r->err) r->err = add_segment(r, s, &pk, t);
+    if (!r->err) r->err = on_receive(r, s, seg, t);
     r->segments++;
     return r->err ? 1 : 0;
 }
