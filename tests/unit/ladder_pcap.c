@@ -253,6 +253,31 @@ static void test_capture_from_synack(void)
     ladder_free(&l);
 }
 
+/* A capture started in the middle: both ends taken as ESTABLISHED, so the
+ * close still shows its states; no ISN, so numbers stay absolute. */
+static void test_capture_from_the_middle(void)
+{
+    struct capture c;
+    capture_open(&c);
+    packet(&c, S, PSH | ACK, SISN + 1, CISN + 1, 509, 10, 0);
+    packet(&c, C, FIN | ACK, CISN + 1, SISN + 11, 502, 0, 0);
+    packet(&c, S, ACK, SISN + 11, CISN + 2, 509, 0, 0);
+    packet(&c, S, FIN | ACK, SISN + 11, CISN + 2, 509, 0, 0);
+    packet(&c, C, ACK, CISN + 2, SISN + 12, 502, 0, 0);
+    struct ladder l;
+    char err[256] = "";
+    REQUIRE(read_capture(&c, &l, err, sizeof err) == 0);
+    CHECK_STR(l.host[0], "");
+    CHECK_STR(l.endpoint[0], "192.168.0.2:8080"); /* the first packet's sender */
+    CHECK(!l.have_isn[0] && !l.have_isn[1]);
+    char states[256];
+    states_of(&l, 0, states, sizeof states);
+    CHECK_STR(states, "CLOSE_WAIT LAST_ACK CLOSED");
+    states_of(&l, 1, states, sizeof states);
+    CHECK_STR(states, "FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT");
+    ladder_free(&l);
+}
+
 /* tcpdump -s 60: the payload and some options are cut off, the lengths
  * come from the IP header; the window scale is lost with the options. */
 static void test_snap_length_cut(void)
@@ -316,5 +341,5 @@ static void test_bad_files_refused(void)
 TEST_MAIN("ladder_pcap", TEST_CASE(test_four_way_close_states),
           TEST_CASE(test_simultaneous_close_states), TEST_CASE(test_fin_ack_together),
           TEST_CASE(test_reset_closes_both), TEST_CASE(test_capture_from_synack),
-          TEST_CASE(test_snap_length_cut),
+          TEST_CASE(test_capture_from_the_middle), TEST_CASE(test_snap_length_cut),
           TEST_CASE(test_bad_files_refused))

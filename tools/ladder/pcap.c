@@ -87,6 +87,13 @@ static void choose_connection(struct reader *r, const struct packet *pk)
     if (seg->flags & TCP_FLAG_SYN) {
         snprintf(l->host[0], sizeof l->host[0], "client");
         snprintf(l->host[1], sizeof l->host[1], "server");
+    } else {
+        /* A capture started after the handshake: both ends were already
+         * ESTABLISHED (or further; the close will tell), not CLOSED. */
+        for (int s = 0; s < 2; s++) {
+            r->end[s].state = ST_ESTABLISHED;
+            r->end[s].syn_sent = r->end[s].syn_acked = true;
+        }
     }
     l->sides = 2;
     l->have_conn = true;
