@@ -4,9 +4,11 @@
 #define FINACK_STACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "finack/finack.h"
+#include "finack/trace.h"
 #include "ip/ip.h"
 #include "socket/socket.h"
 #include "util/timer_wheel.h"
@@ -18,6 +20,7 @@
 struct tcp_stack;
 struct tcp_conn;
 struct tcp_state_change;
+struct tcp_tuple;
 
 struct stack_iface {
     struct finack_link *link;
@@ -49,6 +52,15 @@ struct finack_stack {
     finack_state_fn on_state_event;
     void *on_state_event_ctx;
 
+    /* The trace callback (finack_stack_set_trace), NULL when off: every
+     * reporting site tests it first and does nothing else without it. */
+    finack_trace_fn trace_fn;
+    void *trace_ctx;
+    /* The connection TCP is working on (the segment being processed or
+     * sent), so that a drop reported under it carries its 4-tuple; NULL
+     * outside TCP. Set only while tracing. */
+    const struct tcp_tuple *trace_tuple;
+
     finack_echo_reply_fn on_echo_reply;
     void *on_echo_reply_ctx;
 
@@ -63,12 +75,26 @@ static inline void stack_count(struct finack_stack *stack, enum finack_counter c
     stack->counters[counter]++;
 }
 
-/* Count a drop under its reason; returns the reason so callers can write
+/* Trace reporters (src/trace.c), called only when stack->trace_fn is set. */
+void stack_trace_state(struct finack_stack *stack, const struct tcp_state_change *change);
+/* A TCP segment of len bytes (header and payload) at tcp, for the
+ * connection tuple (local-remote); wscale: the shift its window field takes
+ * (0 if none applies or none is known). */
+void stack_trace_segment(struct finack_stack *stack, const struct tcp_tuple *tuple,
+                         const uint8_t *tcp, size_t len, bool out, uint8_t wscale,
+                         bool retransmit);
+void stack_trace_drop(struct finack_stack *stack, enum finack_drop_reason reason);
+void stack_trace_timer(struct finack_stack *stack, const struct tcp_tuple *tuple,
+                       const char *name);
+
+/* Count a drop under its reason (and trace it, under stack->trace_tuple);
+ * returns the reason so callers can write
  * `return stack_drop(stack, FINACK_DROP_X);`. */
 static inline enum finack_drop_reason stack_drop(struct finack_stack *stack,
                                                  enum finack_drop_reason reason)
 {
     stack->drops[reason]++;
+    if (stack->trace_fn) stack_trace_drop(stack, reason);
     return reason;
 }
 

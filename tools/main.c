@@ -14,10 +14,14 @@ struct tool_command {
 /* One line per subcommand (each lives in tools/cmd_NAME.c). */
 static const struct tool_command commands[] = {
     {"up", "run a stack on a TUN device (it answers ping)", cmd_up_usage, cmd_up},
-    {"demo", "a TCP connection on the simulated link, drawn as a ladder", cmd_demo_usage,
-     cmd_demo},
+    {"demo", "TCP's key scenarios and a lossy transfer on the simulated link, as ladders",
+     cmd_demo_usage, cmd_demo},
     {"script", "run packetdrill scripts against finack on the simulated link",
      cmd_script_usage, cmd_script},
+    {"ladder", "draw a pcap or a JSON trace as a ladder diagram (text or SVG)",
+     cmd_ladder_usage, cmd_ladder},
+    {"sim", "an article's TCP scenario on the simulated link, drawn as a ladder", cmd_sim_usage,
+     cmd_sim},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

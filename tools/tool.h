@@ -32,6 +32,12 @@ extern const char cmd_demo_usage[];
 int cmd_script(int argc, char **argv);
 extern const char cmd_script_usage[];
 
+int cmd_ladder(int argc, char **argv);
+extern const char cmd_ladder_usage[];
+
+int cmd_sim(int argc, char **argv);
+extern const char cmd_sim_usage[];
+
 /* ---- Messages ----------------------------------------------------------------- */
 /* The subcommand named in messages ("up"); main sets it before dispatching. */
 void tool_set_command(const char *name);

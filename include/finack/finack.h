@@ -141,7 +141,7 @@ const char *finack_counter_text(enum finack_counter counter);
 struct finack_stack;
 
 struct finack_stack_config {
-    const char *name;      /* shown in traces and tools ("A", "server"); may be NULL */
+    const char *name;      /* shown in traces and tools ("A", "server"); NULL: "finack" */
     uint64_t secret[2];    /* keys ISNs, ports and IP IDs; both zero = draw from getrandom() */
     uint8_t default_ttl;   /* 0 = 64 */
 };
@@ -189,7 +189,9 @@ typedef void (*finack_echo_reply_fn)(void *ctx, uint32_t from, uint16_t id, uint
 void finack_stack_on_echo_reply(struct finack_stack *stack, finack_echo_reply_fn fn, void *ctx);
 
 /* A TCP connection changed state (RFC 9293 names: "SYN_SENT", "TIME_WAIT").
- * Addresses in host byte order, local/remote as seen by this stack. */
+ * Addresses in host byte order, local/remote as seen by this stack. The
+ * same changes, from the same place and in the same order, as the "state"
+ * events of finack/trace.h, which also reports segments, drops and timers. */
 struct finack_state_event {
     finack_time_t t;
     uint32_t laddr, raddr;

@@ -11,8 +11,11 @@ void tcp_notify(struct tcp_conn *conn)
     if (conn->tcp->notify) conn->tcp->notify(conn->tcp->notify_ctx, conn);
 }
 
+/* The one reporting path of state changes, TCBs and records alike: the
+ * internal observer, the trace, then finack_stack_on_state_change's. */
 void tcp_report_state(struct finack_stack *stack, const struct tcp_state_change *ch)
 {
+    if (stack->trace_fn) stack_trace_state(stack, ch);
     if (stack->on_state_change) stack->on_state_change(stack->on_state_change_ctx, ch);
     if (stack->on_state_event) {
         struct finack_state_event ev = {

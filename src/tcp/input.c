@@ -733,6 +733,35 @@ static bool time_wait_reusable(const struct tcp_conn *conn, const struct tcp_seg
            (int32_t)(conn->ts_recent - seg->opt.ts_val) < 0;
 }
 
+/* The shift the peer's window field takes, for the trace: the TCB's, or a
+ * record's, or none for a segment no connection knows (a SYN's window is
+ * never scaled; stack_trace_segment knows that). */
+static uint8_t peer_wscale(struct tcp_stack *tcp, const struct tcp_conn *conn,
+                           const struct tcp_tuple *tuple)
+{
+    if (conn) return conn->snd_wscale;
+    const struct tcp_timewait *tw = tcp_tw_lookup(tcp, tuple);
+    if (tw) return tw->snd_wscale;
+    const struct tcp_synrecv *sr = tcp_synrecv_lookup(tcp, tuple);
+    if (sr && sr->has_wscale) return sr->peer_wscale > 14 ? 14 : sr->peer_wscale;
+    return 0;
+}
+
+/* The "in" event, before any processing; drops from here until the
+ * segment is done are this connection's. */
+static void __attribute__((noinline))
+trace_arrival(struct finack_stack *stack, const struct ipv4_header *ip,
+              const struct tcp_tuple *tuple, const struct tcp_conn *conn)
+{
+    stack_trace_segment(stack, tuple, ip->payload, ip->payload_len, false,
+                        peer_wscale(stack->tcp, conn, tuple), false);
+    stack->trace_tuple = tuple;
+}
+
+static enum finack_drop_reason segment_arrives(struct finack_stack *stack, struct arrival *a,
+                                               const struct tcp_tuple *tuple,
+                                               struct tcp_conn *conn);
+
 enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_header *ip,
                                   finack_time_t now)
 {
@@ -744,32 +773,47 @@ enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_
     struct tcp_tuple tuple = {.laddr = ip->dst, .raddr = ip->src, .lport = a.seg.dst_port,
                               .rport = a.seg.src_port};
     struct tcp_conn *conn = tcp_table_lookup(stack->tcp, &tuple);
-    struct tcp_conn *lst = tcp_listener_lookup(stack->tcp, ip->dst, a.seg.dst_port);
+    const struct tcp_tuple *outer = stack->trace_tuple;
+    if (stack->trace_fn) trace_arrival(stack, ip, &tuple, conn);
+    r = segment_arrives(stack, &a, &tuple, conn);
+    stack->trace_tuple = outer;
+    return r;
+}
+
+/* Which connection, record or listener takes the segment (RFC 9293
+ * §3.10.7), conn being the 4-tuple's TCB if there is one. */
+static enum finack_drop_reason segment_arrives(struct finack_stack *stack, struct arrival *a,
+                                               const struct tcp_tuple *tuple,
+                                               struct tcp_conn *conn)
+{
+    const struct ipv4_header *ip = a->ip;
+    finack_time_t now = a->now;
+    struct tcp_conn *lst = tcp_listener_lookup(stack->tcp, ip->dst, a->seg.dst_port);
     /* A new incarnation out of TIME_WAIT starts its sequence space above
      * the old one's, whatever RFC 6528 would give (Linux's tw_isn). */
     uint32_t reuse_isn;
     const uint32_t *isn = NULL;
-    if (conn && lst && time_wait_reusable(conn, &a.seg)) {
+    if (conn && lst && time_wait_reusable(conn, &a->seg)) {
         reuse_isn = conn->snd_max + 65535 + 2;
         isn = &reuse_isn;
         tcp_conn_close(conn, 0);
         conn = NULL;
     }
     if (!conn) {
-        struct tcp_timewait *tw = tcp_tw_lookup(stack->tcp, &tuple);
-        if (tw && lst && tcp_tw_reusable(tw, &a.seg)) {
+        struct tcp_timewait *tw = tcp_tw_lookup(stack->tcp, tuple);
+        if (tw && lst && tcp_tw_reusable(tw, &a->seg)) {
             reuse_isn = tw->snd_nxt + 65535 + 2;
             isn = &reuse_isn;
             tcp_tw_close(tw);
         } else if (tw) {
-            return tcp_tw_input(tw, &a.seg, now);
+            return tcp_tw_input(tw, &a->seg, now);
         }
-        struct tcp_synrecv *sr = tcp_synrecv_lookup(stack->tcp, &tuple);
-        if (sr) return synrecv_input(sr, &a);
+        struct tcp_synrecv *sr = tcp_synrecv_lookup(stack->tcp, tuple);
+        if (sr) return synrecv_input(sr, a);
     }
-    if (conn && conn->state == TCPS_SYN_SENT) return syn_sent_input(conn, &a);
-    if (conn) return synchronized_input(conn, &a);
-    if (lst) return listen_input(lst, &a, isn);
-    tcp_send_rst_for(stack, ip, &a.seg, now); /* §3.10.7.1: CLOSED */
+    if (conn && conn->state == TCPS_SYN_SENT) return syn_sent_input(conn, a);
+    if (conn) return synchronized_input(conn, a);
+    if (lst) return listen_input(lst, a, isn);
+    tcp_send_rst_for(stack, ip, &a->seg, now); /* §3.10.7.1: CLOSED */
     return stack_drop(stack, FINACK_DROP_TCP_NO_SOCKET);
 }

@@ -86,6 +86,32 @@ static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_
         fill_sack(conn, seg);
 }
 
+/* A traced segment on its way out: the event, then IP output with the
+ * tuple at hand for a drop there. Kept out of line, off the fast path. */
+static int __attribute__((noinline))
+transmit_traced(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
+                uint8_t wscale, bool retransmit, finack_time_t now)
+{
+    stack_trace_segment(stack, tuple, ip_tx_payload(stack), len, true, wscale, retransmit);
+    const struct tcp_tuple *outer = stack->trace_tuple;
+    stack->trace_tuple = tuple; /* an output drop is this connection's */
+    int err = ip_output(stack, tuple->laddr, tuple->raddr, IPPROTO_TCP_, len, true, now);
+    stack->trace_tuple = outer;
+    return err;
+}
+
+/* Every TCP segment leaves through here or through send_segment(), which
+ * does the same inline: built at ip_tx_payload() (len bytes) for tuple,
+ * counted, traced as "out" (wscale: the shift of our window field;
+ * retransmit: it re-sends sequence space), handed to IP. */
+int tcp_transmit(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
+                 uint8_t wscale, bool retransmit, finack_time_t now)
+{
+    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    if (stack->trace_fn) return transmit_traced(stack, tuple, len, wscale, retransmit, now);
+    return ip_output(stack, tuple->laddr, tuple->raddr, IPPROTO_TCP_, len, true, now);
+}
+
 /* Send one segment of the connection: seq, flags and len bytes of the send
  * buffer starting at offset. The ACK field and window are always current. */
 static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size_t offset,
@@ -128,6 +154,14 @@ static int send_segment(struct tcp_conn *conn, uint32_t seq, uint8_t flags, size
         tcp_timer_cancel(conn, TCP_TIMER_DELACK);
     }
     stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
+    if (stack->trace_fn) {
+        /* Sequence space sent before goes again: data, a FIN, or our SYN
+         * (a bare ACK or probe occupies none). A SYN's window is unscaled. */
+        bool retransmit = (len || (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) &&
+                          seq_lt(seq, conn->snd_max);
+        return transmit_traced(stack, &conn->tuple, (size_t)n,
+                               (flags & TCP_FLAG_SYN) ? 0 : conn->rcv_wscale, retransmit, now);
+    }
     return ip_output(stack, conn->tuple.laddr, conn->tuple.raddr, IPPROTO_TCP_, (size_t)n, true,
                      now);
 }
@@ -206,8 +240,9 @@ void tcp_send_rst_for(struct finack_stack *stack, const struct ipv4_header *ip,
     }
     int n = wire_tcp_emit(ip_tx_payload(stack), ip_tx_payload_cap(stack), ip->dst, ip->src, &seg);
     if (n < 0) return;
-    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
-    ip_output(stack, ip->dst, ip->src, IPPROTO_TCP_, (size_t)n, true, now);
+    struct tcp_tuple tuple = {.laddr = ip->dst, .raddr = ip->src, .lport = in->dst_port,
+                              .rport = in->src_port};
+    tcp_transmit(stack, &tuple, (size_t)n, 0, false, now);
 }
 
 /* Bytes of the send buffer not yet sent, and where the FIN goes. Once the

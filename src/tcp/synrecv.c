@@ -103,12 +103,15 @@ void tcp_synrecv_build(const struct tcp_synrecv *sr, struct tcp_conn *conn, fina
     conn->rcv_adv = conn->rcv_nxt + (wnd > 65535 ? 65535 : wnd);
 }
 
-static void send_synack(struct tcp_synrecv *sr, finack_time_t now)
+/* again: a SYN-ACK went out before, so SND.MAX counts our SYN and this
+ * one re-sends it (what traces mark as a retransmission). */
+static void send_synack(struct tcp_synrecv *sr, bool again, finack_time_t now)
 {
     struct tcp_conn tmp;
     tcp_conn_init(&tmp, sr->tcp);
     tcp_synrecv_build(sr, &tmp, now);
     tmp.rcv_adv = tmp.rcv_nxt; /* the window computed as for the first SYN-ACK */
+    if (again) tmp.snd_nxt = tmp.snd_max = sr->iss + 1;
     tcp_send_syn_segment(&tmp, now);
     sr->rcv_wnd = tmp.rcv_adv - tmp.rcv_nxt;
 }
@@ -125,7 +128,7 @@ void tcp_synrecv_send_ack(struct tcp_synrecv *sr, finack_time_t now)
 
 void tcp_synrecv_resend_synack(struct tcp_synrecv *sr, finack_time_t now)
 {
-    send_synack(sr, now);
+    send_synack(sr, true, now);
 }
 
 static finack_time_t backoff(unsigned retransmits)
@@ -139,12 +142,14 @@ static finack_time_t backoff(unsigned retransmits)
 static void on_timer(struct timer *t, uint64_t now)
 {
     struct tcp_synrecv *sr = container_of(t, struct tcp_synrecv, timer);
+    struct finack_stack *stack = sr->tcp->stack;
+    if (stack->trace_fn) stack_trace_timer(stack, &sr->tuple, "SYNACK");
     if (sr->retransmits >= TCP_SYNACK_RETRIES) {
         tcp_synrecv_drop(sr);
         return;
     }
     sr->retransmits++;
-    send_synack(sr, now);
+    send_synack(sr, true, now);
     timer_arm(&sr->tcp->stack->timers, &sr->timer, now + backoff(sr->retransmits));
 }
 
@@ -179,7 +184,7 @@ int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
     struct tcp_state_change ch = {.tuple = *tuple, .iss = sr->iss, .irs = sr->irs,
                                   .from = TCPS_CLOSED, .to = TCPS_SYN_RCVD};
     tcp_report_state(tcp->stack, &ch);
-    send_synack(sr, now);
+    send_synack(sr, false, now);
     timer_arm(&tcp->stack->timers, &sr->timer, now + backoff(0));
     return 0;
 }

@@ -255,6 +255,7 @@ struct tcp_timewait {
     uint32_t rcv_wnd;         /* the window last offered, bytes */
     uint32_t ts_recent, ts_offset;
     uint8_t rcv_wscale;
+    uint8_t snd_wscale;       /* the peer's, for traces of what it sends */
     bool ts_ok;
     finack_time_t msl;
     finack_time_t last_challenge;
@@ -317,6 +318,8 @@ void tcp_set_state(struct tcp_conn *conn, enum tcp_state state);
 void tcp_conn_close(struct tcp_conn *conn, int err);
 
 /* Output (tcp/output.c). */
+int tcp_transmit(struct finack_stack *stack, const struct tcp_tuple *tuple, size_t len,
+                 uint8_t wscale, bool retransmit, finack_time_t now);
 void tcp_output(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_ack(struct tcp_conn *conn, finack_time_t now);
 void tcp_send_syn(struct tcp_conn *conn, finack_time_t now);

@@ -22,10 +22,31 @@ static void (*const handlers[TCP_TIMER__COUNT])(struct tcp_conn *, finack_time_t
     [TCP_TIMER_KEEPALIVE] = on_keepalive,
 };
 
+/* The name a trace gives a timer: the retransmission timer after what it
+ * resends, the linger timer after the state it ends. */
+static const char *timer_name(const struct tcp_conn *conn, enum tcp_timer_kind kind)
+{
+    switch (kind) {
+    case TCP_TIMER_RETRANSMIT:
+        if (conn->state == TCPS_SYN_SENT) return "SYN";
+        return conn->state == TCPS_SYN_RCVD ? "SYNACK" : "RTO";
+    case TCP_TIMER_PERSIST: return "PERSIST";
+    case TCP_TIMER_DELACK: return "DELACK";
+    case TCP_TIMER_LINGER: return conn->state == TCPS_TIME_WAIT ? "TIME_WAIT" : "FIN_WAIT_2";
+    case TCP_TIMER_KEEPALIVE: return "KEEPALIVE";
+    case TCP_TIMER__COUNT: break;
+    }
+    return "UNKNOWN";
+}
+
 static void dispatch(struct timer *t, uint64_t now)
 {
     struct tcp_conn_timer *ct = container_of(t, struct tcp_conn_timer, timer);
-    handlers[ct - ct->conn->timers](ct->conn, now);
+    struct tcp_conn *conn = ct->conn;
+    enum tcp_timer_kind kind = (enum tcp_timer_kind)(ct - conn->timers);
+    struct finack_stack *stack = conn->tcp->stack;
+    if (stack->trace_fn) stack_trace_timer(stack, &conn->tuple, timer_name(conn, kind));
+    handlers[kind](conn, now);
 }
 
 void tcp_timers_init(struct tcp_conn *conn)

@@ -84,7 +84,10 @@ void tcp_tw_close(struct tcp_timewait *tw)
 static void on_expiry(struct timer *t, uint64_t now)
 {
     (void)now;
-    tcp_tw_close(container_of(t, struct tcp_timewait, timer));
+    struct tcp_timewait *tw = container_of(t, struct tcp_timewait, timer);
+    struct finack_stack *stack = tw->tcp->stack;
+    if (stack->trace_fn) stack_trace_timer(stack, &tw->tuple, "TIME_WAIT");
+    tcp_tw_close(tw);
 }
 
 bool tcp_tw_compact(struct tcp_conn *conn)
@@ -103,6 +106,7 @@ bool tcp_tw_compact(struct tcp_conn *conn)
     tw->rcv_nxt = conn->rcv_nxt;
     tw->rcv_wnd = seq_gt(conn->rcv_adv, conn->rcv_nxt) ? conn->rcv_adv - conn->rcv_nxt : 0;
     tw->rcv_wscale = conn->rcv_wscale;
+    tw->snd_wscale = conn->snd_wscale;
     tw->ts_ok = conn->ts_ok;
     tw->ts_recent = conn->ts_recent;
     tw->ts_offset = conn->ts_offset;
@@ -143,8 +147,7 @@ static void tw_send_ack(struct tcp_timewait *tw, finack_time_t now)
     int n = wire_tcp_emit(ip_tx_payload(stack), ip_tx_payload_cap(stack), tw->tuple.laddr,
                           tw->tuple.raddr, &seg);
     if (n < 0) return;
-    stack_count(stack, FINACK_CTR_TCP_OUT_SEGS);
-    ip_output(stack, tw->tuple.laddr, tw->tuple.raddr, IPPROTO_TCP_, (size_t)n, true, now);
+    tcp_transmit(stack, &tw->tuple, (size_t)n, tw->rcv_wscale, false, now);
 }
 
 /* RFC 6191 as Linux applies it: a SYN may reopen the 4-tuple if its
