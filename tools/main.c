@@ -18,6 +18,11 @@ static const struct tool_command commands[] = {
      cmd_demo},
     {"script", "run packetdrill scripts against finack on the simulated link",
      cmd_script_usage, cmd_script},
+    {"cat", "like nc: stdin and stdout over one TCP connection on a TUN device",
+     cmd_cat_usage, cmd_cat},
+    {"echo", "a TCP echo server on a TUN device, many clients at once", cmd_echo_usage,
+     cmd_echo},
+    {"http", "a static-file HTTP/1.1 server on a TUN device", cmd_http_usage, cmd_http},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
