@@ -23,6 +23,9 @@ static const struct tool_command commands[] = {
     {"echo", "a TCP echo server on a TUN device, many clients at once", cmd_echo_usage,
      cmd_echo},
     {"http", "a static-file HTTP/1.1 server on a TUN device", cmd_http_usage, cmd_http},
+    {"ss", "the TCP connections of every finack process, as ss -tan", cmd_ss_usage, cmd_ss},
+    {"stats", "the counters and drops of every finack process, as nstat", cmd_stats_usage,
+     cmd_stats},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -42,6 +42,12 @@ extern const char cmd_echo_usage[];
 int cmd_http(int argc, char **argv);
 extern const char cmd_http_usage[];
 
+int cmd_ss(int argc, char **argv);
+extern const char cmd_ss_usage[];
+
+int cmd_stats(int argc, char **argv);
+extern const char cmd_stats_usage[];
+
 /* ---- Messages ----------------------------------------------------------------- */
 /* The subcommand named in messages ("up"); main sets it before dispatching. */
 void tool_set_command(const char *name);

@@ -84,6 +84,18 @@ void finack_control_stop(struct finack_control *ctl);
  * -ECONNREFUSED / -ENOENT when no process serves it. */
 int finack_control_query(const char *path, const char *command, char **out);
 
+/* Ask every process of this machine that serves a control socket in the
+ * run directory (or only the one with pid only_pid, if not 0), in pid
+ * order: fn(ctx, pid, answer) for each answer, until fn returns non-zero.
+ * A socket file nobody listens on (its process died: ECONNREFUSED) is
+ * removed. A process that fails to answer otherwise is reported through
+ * fn with answer NULL and err its negative errno. Returns the number of
+ * processes that answered (0 without a run directory), or fn's non-zero
+ * value, or a negative errno. */
+typedef int (*finack_control_answer_fn)(void *ctx, long pid, const char *answer, int err);
+int finack_control_query_all(const char *command, long only_pid, finack_control_answer_fn fn,
+                             void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

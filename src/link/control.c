@@ -10,6 +10,7 @@
  * nothing costs the server a second at most. */
 #include "finack/control.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -481,4 +482,82 @@ int finack_control_query(const char *path, const char *command, char **out)
     t.data[t.len] = '\0';
     *out = t.data;
     return 0;
+}
+
+/* "1234.sock" -> 1234; 0 for any other name. */
+static long socket_pid(const char *name)
+{
+    char *end = NULL;
+    if (name[0] < '1' || name[0] > '9') return 0;
+    long pid = strtol(name, &end, 10);
+    return end && strcmp(end, ".sock") == 0 ? pid : 0;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* The pids with a socket file in dir, sorted; *out malloc'd. */
+static int list_pids(const char *dir, long **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -errno;
+    size_t cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = socket_pid(e->d_name);
+        if (!pid) continue;
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            long *pids = realloc(*out, cap * sizeof *pids);
+            if (!pids) {
+                rc = -ENOMEM;
+                break;
+            }
+            *out = pids;
+        }
+        (*out)[(*count)++] = pid;
+    }
+    closedir(d);
+    if (*count) qsort(*out, *count, sizeof **out, by_pid);
+    return rc;
+}
+
+int finack_control_query_all(const char *command, long only_pid, finack_control_answer_fn fn,
+                             void *ctx)
+{
+    if (!command || !fn) return -EINVAL;
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int rc = finack_control_run_dir(dir, sizeof dir);
+    if (rc) return rc;
+    long *pids;
+    size_t count;
+    rc = list_pids(dir, &pids, &count);
+    if (rc) {
+        free(pids);
+        return rc;
+    }
+    int answered = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        if (only_pid && pids[i] != only_pid) continue;
+        char path[sizeof dir + 32];
+        snprintf(path, sizeof path, "%s/%ld.sock", dir, pids[i]);
+        char *text = NULL;
+        int err = finack_control_query(path, command, &text);
+        if (err == -ECONNREFUSED) {
+            (void)unlink(path); /* its process is gone */
+            continue;
+        }
+        if (err == -ENOENT) continue; /* it stopped meanwhile */
+        rc = fn(ctx, pids[i], text, err);
+        if (!err) answered++;
+        free(text);
+    }
+    free(pids);
+    return rc ? rc : answered;
 }
