@@ -65,7 +65,9 @@ ns_setup() {
 finack_start() {
     : >"$tmp/finack.err"
     # Not through in_ns: $! must be finack itself (ip netns exec execs it).
-    ip netns exec "$ns" "$finack" "$@" 2>"$tmp/finack.err" &
+    # <&0: a background command's stdin would be /dev/null otherwise, and
+    # callers redirect ours (finack_start cat -l ... <file).
+    ip netns exec "$ns" "$finack" "$@" 2>"$tmp/finack.err" <&0 &
     finack_pid=$!
     for _ in $(seq 100); do
         grep -Eq 'listening on|running$' "$tmp/finack.err" && return 0
@@ -89,15 +91,23 @@ finack_stop() {
     [ "$status" -eq 0 ] || fail "finack exited with status $status after SIGINT"
 }
 
-# check_capture FILE: tshark reads it and finds no malformed packet.
+# check_capture FILE [PORT...]: tshark reads it and finds no malformed
+# packet. Random payloads on the PORTs are decoded as plain data: tshark
+# would otherwise take them for whatever protocol it guesses for the port
+# (5000 is GSM's IPA) and call them malformed.
 check_capture() {
+    local file=$1
+    shift
+    local decode=() p
+    for p in "$@"; do decode+=(-d "tcp.port==$p,data"); done
+    set -- "$file" "${decode[@]}"
     [ -s "$1" ] || fail "no capture written at $1"
     if ! command -v tshark >/dev/null; then
         echo "note: no tshark, capture not checked"
         return 0
     fi
     # tshark warns on stderr when run as root; only its stdout matters.
-    tshark -r "$1" -Y _ws.malformed >"$tmp/malformed.out" 2>"$tmp/tshark.err" ||
+    tshark -r "$@" -Y _ws.malformed >"$tmp/malformed.out" 2>"$tmp/tshark.err" ||
         fail "tshark cannot read $1: $(head -n1 "$tmp/tshark.err")"
     if [ -s "$tmp/malformed.out" ]; then
         head -n 20 "$tmp/malformed.out"
