@@ -92,10 +92,12 @@ struct finack_conn_info {
                                   * half-open connection, TIME_WAIT record,
                                   * a child waiting in the accept queue, or
                                   * a connection closed by the app) */
-    uint32_t recv_q, send_q;     /* as ss: unread bytes, and bytes not yet
-                                  * acknowledged (sent or not, our FIN
-                                  * counting one); for a listener, the
-                                  * accept queue length and the backlog */
+    uint32_t recv_q, send_q;     /* as ss: unread bytes (the peer's FIN
+                                  * counting one until the application reads
+                                  * the EOF), and bytes not yet acknowledged
+                                  * (sent or not, our FIN counting one); for
+                                  * a listener, the accept queue length and
+                                  * the backlog */
     const char *timer;           /* as ss -o: "on" (retransmit or SYN),
                                   * "persist", "keepalive", "timewait", or
                                   * NULL if no timer runs */

@@ -457,7 +457,10 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
         return (ssize_t)n;
     }
     /* EOF before any pending error, as Linux's tcp_recvmsg (SOCK_DONE). */
-    if (conn->fin_rcvd) return 0;
+    if (conn->fin_rcvd) {
+        if (!(flags & MSG_PEEK)) conn->fin_read = true;
+        return 0;
+    }
     int err = take_error(s);
     if (err) return -err;
     if (s->shut_rd || tcp_state_received_fin(conn->state)) return 0;
@@ -936,12 +939,26 @@ static void conn_timer(const struct tcp_conn *c, struct finack_conn_info *row)
 }
 
 /* Send-Q as Linux's tcp_diag (write_seq - snd_una): bytes not yet
- * acknowledged, sent or not, and our FIN until it is acknowledged. */
+ * acknowledged, sent or not, and our SYN and FIN until acknowledged. */
 static uint32_t send_queue(const struct tcp_conn *c)
 {
     uint32_t q = (uint32_t)c->snd_buf.len;
+    if (c->state == TCPS_SYN_SENT) q++;
     bool fin_acked = c->fin_sent && c->snd_una == c->snd_max;
     if (c->fin_queued && !fin_acked) q++;
+    return q;
+}
+
+/* Recv-Q as Linux's tcp_diag (rcv_nxt - copied_seq): unread bytes, and
+ * the peer's FIN until the application has read the EOF — a CLOSE_WAIT
+ * showing 1 is one whose application has not even noticed. An orphan (its
+ * socket closed) or a TIME_WAIT connection has no reader left; a child in
+ * the accept queue still will. */
+static uint32_t receive_queue(const struct tcp_conn *c)
+{
+    uint32_t q = (uint32_t)c->rcv_buf.len;
+    bool reader = c->socket >= 0 || c->queued;
+    if (c->fin_rcvd && !c->fin_read && reader && c->state != TCPS_TIME_WAIT) q++;
     return q;
 }
 
@@ -968,7 +985,7 @@ static struct finack_conn_info conn_row(const struct tcp_conn *c)
         row.cwnd = 0;
         return row;
     }
-    row.recv_q = (uint32_t)c->rcv_buf.len;
+    row.recv_q = receive_queue(c);
     row.send_q = send_queue(c);
     conn_timer(c, &row);
     return row;

@@ -10,7 +10,8 @@
  *       that never reach B (the test drops them): Recv-Q 100, Send-Q 200,
  *       the retransmission timer running at A.
  *   c2  B closes and A's application never does: CLOSE_WAIT at A (the seed
- *       article's netstat example), FIN_WAIT_2 at B with its timeout.
+ *       article's netstat example), FIN_WAIT_2 at B with its timeout. A
+ *       has not read the EOF either: its Recv-Q counts the FIN, as Linux's.
  *   c3  A closes first, then B: a TIME_WAIT record at A (no socket).
  *   c4  established but not accepted: in A's accept queue (no socket yet),
  *       counted in the listener's Recv-Q.
@@ -263,7 +264,7 @@ static void test_server_rows_all(void)
     const char *want[] = {
         /* The half-open record: SYN-ACK at 141 ms, next at 1.141 s. */
         "SYN_RCVD 10.0.0.1:80 10.0.0.3:40000 fd=-1 rq=0 sq=0 on,841000us,0",
-        fmt(r[0], sizeof r[0], "CLOSE_WAIT 10.0.0.1:80 10.0.0.2:%u fd=2 rq=0 sq=0 -", s.p2),
+        fmt(r[0], sizeof r[0], "CLOSE_WAIT 10.0.0.1:80 10.0.0.2:%u fd=2 rq=1 sq=0 -", s.p2),
         fmt(r[1], sizeof r[1], "ESTABLISHED 10.0.0.1:80 10.0.0.2:%u fd=-1 rq=0 sq=0 -", s.p4),
         fmt(r[2], sizeof r[2], "ESTABLISHED 10.0.0.1:80 10.0.0.2:%u fd=1 rq=100 sq=200 on,100000us,0",
             s.p1),
@@ -287,7 +288,7 @@ static void test_server_rows_connected_only(void)
     table_of(&s.w, s.w.a, false, &t);
     char r[3][160];
     const char *want[] = {
-        fmt(r[0], sizeof r[0], "CLOSE_WAIT 10.0.0.1:80 10.0.0.2:%u fd=2 rq=0 sq=0 -", s.p2),
+        fmt(r[0], sizeof r[0], "CLOSE_WAIT 10.0.0.1:80 10.0.0.2:%u fd=2 rq=1 sq=0 -", s.p2),
         fmt(r[1], sizeof r[1], "ESTABLISHED 10.0.0.1:80 10.0.0.2:%u fd=-1 rq=0 sq=0 -", s.p4),
         fmt(r[2], sizeof r[2], "ESTABLISHED 10.0.0.1:80 10.0.0.2:%u fd=1 rq=100 sq=200 on,100000us,0",
             s.p1),
@@ -367,6 +368,53 @@ static void test_retransmit_row(void)
     world_close(&s.w);
 }
 
+/* Once the application reads the EOF, the FIN leaves the Recv-Q (Linux's
+ * copied_seq moves past it); a peek does not take it. */
+static void test_close_wait_eof_read(void)
+{
+    struct scene s;
+    build_scene(&s);
+    char c;
+    CHECK_EQ(finack_recv(s.w.a, s.a2, &c, 1, MSG_PEEK), 0);
+    struct find f = {.rport = s.p2};
+    CHECK(finack_stack_connections(s.w.a, false, find_row, &f) > 0);
+    CHECK_EQ(f.found, 1);
+    CHECK_STR(f.row.state, "CLOSE_WAIT");
+    CHECK_EQ(f.row.recv_q, 1);
+    CHECK_EQ(finack_recv(s.w.a, s.a2, &c, 1, 0), 0);
+    f.found = 0;
+    CHECK(finack_stack_connections(s.w.a, false, find_row, &f) > 0);
+    CHECK_EQ(f.found, 1);
+    CHECK_EQ(f.row.recv_q, 0);
+    world_close(&s.w);
+}
+
+/* A SYN nobody answers: SYN_SENT with the SYN in Send-Q (as Linux shows
+ * it) and the retransmission timer at the initial RTO, then doubled. */
+static void test_syn_sent_row(void)
+{
+    struct world w;
+    world_open(&w);
+    w.drop_to_b = true;
+    int fd = finack_socket(w.b, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = sin_of(A_ADDR, 81); /* A has no listener there: A would RST */
+    CHECK_EQ(finack_connect(w.b, fd, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+    run_to_ms(&w, 500);
+    struct table t;
+    table_of(&w, w.b, false, &t);
+    char want[160];
+    snprintf(want, sizeof want, "SYN_SENT 10.0.0.2:%u 10.0.0.1:81 fd=0 rq=0 sq=1 on,500000us,0",
+             local_port(w.b, fd));
+    CHECK_EQ(t.count, 1);
+    CHECK_STR(t.rows[0], want);
+    run_to_ms(&w, 1500);
+    table_of(&w, w.b, false, &t);
+    snprintf(want, sizeof want, "SYN_SENT 10.0.0.2:%u 10.0.0.1:81 fd=0 rq=0 sq=1 on,1500000us,1",
+             local_port(w.b, fd));
+    CHECK_STR(t.rows[0], want);
+    world_close(&w);
+}
+
 /* A callback's non-zero answer stops the walk and is returned. */
 static int stop_at_first(void *ctx, const struct finack_conn_info *r)
 {
@@ -389,4 +437,6 @@ static void test_walk_stops(void)
 
 TEST_MAIN("sim.conn_table", TEST_CASE(test_server_rows_all),
           TEST_CASE(test_server_rows_connected_only), TEST_CASE(test_client_rows),
-          TEST_CASE(test_retransmit_row), TEST_CASE(test_walk_stops))
+          TEST_CASE(test_retransmit_row), TEST_CASE(test_close_wait_eof_read),
+          TEST_CASE(test_syn_sent_row),
+          TEST_CASE(test_walk_stops))
