@@ -12,14 +12,20 @@
 #      then exits).
 #   3. finack ss with the socket file of a process that died (SIGKILL):
 #      the file is removed, the table is empty, exit 0.
+#   4. A finack server (finack http) closes first after an HTTP/1.0
+#      response; the Linux client holds on: finack ss shows FIN-WAIT-2 (no
+#      socket, its timeout running) and Linux CLOSE-WAIT; when Linux
+#      closes, finack ss shows TIME-WAIT with its 2·MSL timer, while the
+#      server process lives on.
 #
 # Everything runs in a network namespace this script creates (a TUN device
 # fa0 with Linux at 10.77.0.1 and finack at 10.77.0.2) and removes; no
 # packet leaves it. Control sockets go to a temporary FINACK_RUN_DIR.
 #
 # usage: bash tests/interop/ss_states.sh /path/to/finack
-# Exit 0 pass, 1 fail, 77 skip (not root, no TUN, no ip or python3, or no
-# network subcommand that serves a control socket).
+# Exit 0 pass, 1 fail, 77 skip (not root, no TUN, no ip or python3). Cases
+# 1, 2 and 4 are skipped (and said so) while finack cat does not serve a
+# control socket.
 set -u
 
 finack=${1:?usage: ss_states.sh /path/to/finack}
@@ -106,7 +112,6 @@ probe() {
     rm -f "$tmp/probe_in"
     [ "$served" -eq 1 ]
 }
-probe || skip "finack cat serves no control socket in this build"
 
 # --- 1. Linux client, finack server; Linux closes first ------------------------
 case_linux_closes_first() {
@@ -202,9 +207,63 @@ case_stale_socket() {
     echo "case 3: stale $pid.sock removed, header only, exit 0"
 }
 
-case_linux_closes_first
-case_finack_closes_first
-case_stale_socket
+# --- 4. A finack server closes first and keeps running: TIME-WAIT ------------------
+case_finack_server_closes_first() {
+    if ! "$finack" help http 2>/dev/null | grep -q -- '--root'; then
+        echo "SKIP: case 4 (no finack http in this build)"
+        return
+    fi
+    mkdir -p "$tmp/www" "$tmp/cli"
+    printf 'hello\n' >"$tmp/www/index.html"
+    ip netns exec "$ns" "$finack" http --tun fa0 --addr 10.77.0.2/24 --port 8081 \
+        --root "$tmp/www" 2>"$tmp/err4" &
+    local http_pid=$!
+    bg_pids+=("$http_pid")
+    wait_for 5 grep -q 'listening on' "$tmp/err4" || { fail "case 4: finack http did not listen"; cat "$tmp/err4"; return; }
+    if ! wait_for 2 test -S "$FINACK_RUN_DIR/$http_pid.sock"; then
+        echo "SKIP: case 4 (finack http serves no control socket in this build)"
+        return
+    fi
+    mkfifo "$tmp/cli_in"
+    ip netns exec "$ns" python3 -c '
+import socket, sys
+c = socket.create_connection(("10.77.0.2", 8081))
+c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+while c.recv(4096):
+    pass
+print("eof", flush=True)       # the server closed; this side still holds on
+sys.stdin.readline()
+c.close()
+sys.stdin.readline()
+' <"$tmp/cli_in" >"$tmp/cli_out" 2>&1 &
+    bg_pids+=("$!")
+    exec 4>"$tmp/cli_in"
+    wait_for 5 grep -q eof "$tmp/cli_out" || { fail "case 4: the Linux client saw no EOF"; return; }
+    local srv='10\.77\.0\.2:8081' cli='10\.77\.0\.1:[0-9]+'
+    wait_for 5 finack_row FIN-WAIT-2 "$srv" "$cli" || fail "case 4: finack ss shows no FIN-WAIT-2"
+    wait_for 5 linux_row CLOSE-WAIT "$cli" "$srv" || fail "case 4: Linux shows no CLOSE-WAIT"
+    show_tables "case 4, the finack server closed, Linux has not"
+    "$finack" ss -o | grep -Eq "^FIN-WAIT-2 .* users:\(\(\"http\",pid=$http_pid\)\) timer:\(timewait," ||
+        fail "case 4: FIN-WAIT-2 without the http process or its timeout"
+
+    echo close >&4
+    wait_for 5 finack_row TIME-WAIT "$srv" "$cli" || fail "case 4: finack ss shows no TIME-WAIT"
+    show_tables "case 4, after Linux closed"
+    "$finack" ss -a -o | grep -Eq "^TIME-WAIT .* users:\(\(\"http\",pid=$http_pid\)\) timer:\(timewait,1min5[0-9]sec,0\)" ||
+        fail "case 4: TIME-WAIT without its 2 x MSL timer"
+    "$finack" ss -o | grep -q TIME-WAIT && fail "case 4: TIME-WAIT shown without -a (ss hides it)"
+    ! linux_row 'CLOSE-WAIT|LAST-ACK' "$cli" "$srv" || fail "case 4: Linux has not finished closing"
+    exec 4>&-
+}
+
+case_stale_socket # finack up's control socket: always there
+if probe; then
+    case_linux_closes_first
+    case_finack_closes_first
+    case_finack_server_closes_first
+else
+    echo "SKIP: cases 1, 2 and 4 (finack cat serves no control socket in this build)"
+fi
 
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "PASS: finack ss beside ss -tan"
