@@ -11,7 +11,7 @@
 #include "tool.h"
 
 const char cmd_ss_usage[] =
-    "usage: finack ss [-a|--all] [-n|--numeric] [-o|--options] [--process PID]\n"
+    "usage: finack ss [-a|--all] [-i|--info] [-n|--numeric] [-o|--options] [--process PID]\n"
     "\n"
     "The TCP connections of every running finack process on this machine (the\n"
     "ones that serve a control socket: finack up, cat, echo, http, and programs\n"
@@ -21,6 +21,8 @@ const char cmd_ss_usage[] =
     "\n"
     "  -a, --all        also listeners, TIME_WAIT and half-open connections\n"
     "                   (as ss -a)\n"
+    "  -i, --info       a second line per connection, as ss -i: rto and rtt in\n"
+    "                   ms, and cwnd (in bytes, where ss counts segments)\n"
     "  -n, --numeric    accepted for ss's sake; finack ss is always numeric\n"
     "  -o, --options    the timer as ss -o shows it: timer:(on,200ms,0) for\n"
     "                   retransmission (the last figure: timeouts so far),\n"
@@ -42,6 +44,7 @@ struct ss_row {
     char timer[16];
     uint64_t expires_us;
     uint32_t retransmits;
+    uint32_t rtt_us, rto_us, cwnd;
     bool listening;
 };
 
@@ -74,10 +77,12 @@ static bool parse_row(const char *line, struct ss_row *r)
 {
     unsigned long long expires;
     int n = sscanf(line,
-                   "conn %15s %15[0-9.]:%u %15[0-9.]:%u %d %" SCNu32 " %" SCNu32 " %15s %llu %" SCNu32,
+                   "conn %15s %15[0-9.]:%u %15[0-9.]:%u %d %" SCNu32 " %" SCNu32 " %15s %llu %" SCNu32
+                   " %" SCNu32 " %" SCNu32 " %" SCNu32,
                    r->state, r->laddr, &r->lport, r->raddr, &r->rport, &r->fd, &r->recv_q,
-                   &r->send_q, r->timer, &expires, &r->retransmits);
-    if (n != 11) return false;
+                   &r->send_q, r->timer, &expires, &r->retransmits, &r->rtt_us, &r->rto_us,
+                   &r->cwnd);
+    if (n != 14) return false;
     r->expires_us = expires;
     r->listening = strcmp(r->state, "LISTEN") == 0;
     return true;
@@ -220,6 +225,17 @@ static struct widths measure(const struct ss_table *t)
     return w;
 }
 
+/* ss -i's second line, the figures finack has: the RTO and smoothed RTT
+ * in ms as ss prints them, cwnd in bytes (ss counts segments). */
+static void print_info(const struct ss_row *r)
+{
+    if (r->listening) return;
+    printf("\t rto:%" PRIu32, r->rto_us / 1000);
+    if (r->rtt_us) printf(" rtt:%" PRIu32 ".%03" PRIu32, r->rtt_us / 1000, r->rtt_us % 1000);
+    if (r->cwnd) printf(" cwnd_bytes:%" PRIu32, r->cwnd);
+    putchar('\n');
+}
+
 static void print_row(const struct ss_row *r, const struct widths *w, bool timers)
 {
     char lport[12], rport[12], line[512];
@@ -243,7 +259,7 @@ static void print_row(const struct ss_row *r, const struct widths *w, bool timer
     puts(line);
 }
 
-static void print_table(const struct ss_table *t, bool timers)
+static void print_table(const struct ss_table *t, bool timers, bool info)
 {
     struct widths w = measure(t);
     /* The header is laid out as a row, so the ':' of "Address:Port" sits
@@ -251,26 +267,31 @@ static void print_table(const struct ss_table *t, bool timers)
     printf("%-*s %-*s %-*s %*s:%-*s %*s:%-*sProcess\n", w.state, "State", w.recv_q, "Recv-Q",
            w.send_q, "Send-Q", w.laddr, "Local Address", w.lport, "Port", w.raddr,
            "Peer Address", w.rport, "Port");
-    for (size_t i = 0; i < t->count; i++) print_row(&t->rows[i], &w, timers);
+    for (size_t i = 0; i < t->count; i++) {
+        print_row(&t->rows[i], &w, timers);
+        if (info) print_info(&t->rows[i]);
+    }
 }
 
-enum { OPT_ALL = 'a', OPT_NUMERIC = 'n', OPT_OPTIONS = 'o', OPT_PROCESS = 1 };
+enum { OPT_ALL = 'a', OPT_INFO = 'i', OPT_NUMERIC = 'n', OPT_OPTIONS = 'o', OPT_PROCESS = 1 };
 
 int cmd_ss(int argc, char **argv)
 {
     static const struct option options[] = {
         {"all", no_argument, NULL, OPT_ALL},
+        {"info", no_argument, NULL, OPT_INFO},
         {"numeric", no_argument, NULL, OPT_NUMERIC},
         {"options", no_argument, NULL, OPT_OPTIONS},
         {"process", required_argument, NULL, OPT_PROCESS},
         {NULL, 0, NULL, 0},
     };
-    bool all = false, timers = false;
+    bool all = false, timers = false, info = false;
     long pid = 0;
     int c;
-    while ((c = tool_next_option_short(argc, argv, ":ano", options, false)) != -1) {
+    while ((c = tool_next_option_short(argc, argv, ":aino", options, false)) != -1) {
         switch (c) {
         case OPT_ALL: all = true; break;
+        case OPT_INFO: info = true; break;
         case OPT_NUMERIC: break;
         case OPT_OPTIONS: timers = true; break;
         case OPT_PROCESS: pid = (long)tool_parse_uint("--process", optarg, 1, INT32_MAX); break;
@@ -283,7 +304,7 @@ int cmd_ss(int argc, char **argv)
     bool missing = pid && rc == 0;
     if (missing) tool_error("no finack process with pid %ld answers", pid);
     if (t.count) qsort(t.rows, t.count, sizeof t.rows[0], by_row);
-    if (!missing) print_table(&t, timers);
+    if (!missing) print_table(&t, timers, info);
     for (size_t i = 0; i < t.nanswers; i++) free(t.answers[i]);
     free(t.answers);
     free(t.rows);
