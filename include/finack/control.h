@@ -53,9 +53,10 @@ int finack_control_run_dir(char *buf, size_t len);
 
 /* Serve the control socket of a stack run by loop, from a thread of its
  * own; name (for example "echo") is shown by `finack ss` beside the pid.
- * Creates the run directory (mode 0700) if needed, and replaces a socket
- * file left by an earlier process with the same pid. Call before any
- * finack_loop_stop(loop), and stop the control first. */
+ * Creates the run directory (mode 0700) if needed; one that exists must
+ * be the user's and writable by nobody else (else -EPERM). Replaces a
+ * socket file left by an earlier process with the same pid. Stop the
+ * control before finack_loop_stop(loop): it calls finack_loop_call(). */
 int finack_control_start(struct finack_control **out, struct finack_loop *loop,
                          const char *name);
 

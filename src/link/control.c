@@ -294,16 +294,17 @@ int finack_control_run_dir(char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The directory exists, is ours and is closed to others (in /tmp anyone
- * could have made it first). */
+/* The directory is made mode 0700. One that exists must be ours and
+ * writable by nobody else (in /tmp anyone could have made it first, and
+ * put a socket of theirs where ours would be); its mode is otherwise left
+ * alone ($FINACK_RUN_DIR may name a directory the user keeps open). */
 static int make_run_dir(const char *dir)
 {
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) return -errno;
     struct stat st;
     if (lstat(dir, &st) < 0) return -errno;
     if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
-    if (st.st_uid != geteuid()) return -EPERM;
-    if ((st.st_mode & 0777) != 0700 && chmod(dir, 0700) < 0) return -errno;
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) return -EPERM;
     return 0;
 }
 

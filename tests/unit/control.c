@@ -310,6 +310,30 @@ static void test_polled_stop_while_waiting(void)
     remove_run_dir();
 }
 
+/* A run directory others may write to is refused (anyone could have made
+ * /tmp/finack-UID first); one the user made closed is used as it is. */
+static void test_run_dir_checked(void)
+{
+    make_run_dir();
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s/run", run_dir);
+    CHECK_EQ(mkdir(sub, 0777), 0);
+    CHECK_EQ(chmod(sub, 0777), 0);
+    struct pair p;
+    REQUIRE(pair_open(&p));
+    struct finack_control *ctl = NULL;
+    CHECK_EQ(finack_control_start(&ctl, p.loop_a, "x"), -EPERM);
+    CHECK(ctl == NULL);
+    CHECK_EQ(chmod(sub, 0755), 0);
+    CHECK_EQ(finack_control_start(&ctl, p.loop_a, "x"), 0);
+    struct stat st;
+    CHECK_EQ(stat(sub, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0755);
+    finack_control_stop(ctl);
+    pair_close(&p);
+    remove_run_dir();
+}
+
 static void test_run_dir_choice(void)
 {
     char saved[256] = "";
@@ -328,4 +352,5 @@ static void test_run_dir_choice(void)
 
 TEST_MAIN("unit.control", TEST_CASE(test_loop_server_answers), TEST_CASE(test_silent_client),
           TEST_CASE(test_dead_socket_refuses), TEST_CASE(test_polled_mode),
-          TEST_CASE(test_polled_stop_while_waiting), TEST_CASE(test_run_dir_choice))
+          TEST_CASE(test_polled_stop_while_waiting), TEST_CASE(test_run_dir_checked),
+          TEST_CASE(test_run_dir_choice))
