@@ -193,6 +193,12 @@ case_stale_socket() {
     local pid=$!
     bg_pids+=("$pid")
     wait_for 5 test -S "$FINACK_RUN_DIR/$pid.sock" || { fail "case 3: finack up made no control socket"; cat "$tmp/err3"; return; }
+    # finack up answers between runs of its loop (polled mode).
+    in_ns ping -c 1 -W 2 10.77.0.2 >/dev/null || fail "case 3: finack up does not answer ping"
+    "$finack" stats --process "$pid" >"$tmp/stats3" || fail "case 3: finack stats failed"
+    head -n1 "$tmp/stats3" | grep -qx "#finack $pid up" || fail "case 3: finack stats header"
+    grep -Eq '^IcmpInEchos +1 ' "$tmp/stats3" || fail "case 3: finack stats has no IcmpInEchos 1"
+    "$finack" ss -a --process "$pid" >/dev/null || fail "case 3: finack ss --process failed"
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
     [ -S "$FINACK_RUN_DIR/$pid.sock" ] || { fail "case 3: the socket file went with SIGKILL"; return; }
