@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +40,7 @@ const char cmd_http_usage[] =
 
 #define HTTP_HEAD_MAX 8192        /* request line and headers */
 #define HTTP_CHUNK (64u << 10)    /* file bytes staged per connection */
+#define HTTP_HEAD_OUT 512         /* room for a response head */
 #define HTTP_BACKLOG 1024
 
 struct http_conn {
@@ -49,12 +51,14 @@ struct http_conn {
     /* The response under way: */
     bool responding;
     bool close_after;         /* close once it is sent */
-    size_t head_off, head_len;
-    char head[512];
     int file;                 /* -1: no body from a file */
     off_t file_off, file_end;
-    size_t body_off, body_len; /* staged file bytes (or an error body) in body */
-    uint8_t body[HTTP_CHUNK];
+    /* out[off..len) waits to be sent: the head, followed by as much of
+     * the body as fits, then further file chunks. One send for head and
+     * body, so a small response is one segment (a head sent on its own
+     * would leave the body to Nagle and the client's delayed ACK). */
+    size_t out_off, out_len;
+    uint8_t out[HTTP_HEAD_OUT + HTTP_CHUNK];
 };
 
 struct http_server {
@@ -141,27 +145,29 @@ static void http_respond(struct http_conn *c, int status, const char *type, int 
     time_t now = time(NULL);
     struct tm tm;
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    c->body_off = c->body_len = 0;
     c->file = -1;
+    char page[64] = "";
     if (file < 0 && status != 200) {
         /* A one-line page saying what happened. */
-        int n = snprintf((char *)c->body, sizeof c->body, "%d %s\n", status, http_reason(status));
-        size = n;
+        size = snprintf(page, sizeof page, "%d %s\n", status, http_reason(status));
         type = "text/plain; charset=utf-8";
-        if (!head_only) c->body_len = (size_t)n;
     } else if (!head_only) {
         c->file = file;
         c->file_off = 0;
         c->file_end = size;
     }
     if (head_only && file >= 0) close(file);
-    int n = snprintf(c->head, sizeof c->head,
+    int n = snprintf((char *)c->out, HTTP_HEAD_OUT,
                      "HTTP/1.1 %d %s\r\nServer: finack\r\nDate: %s\r\nContent-Type: %s\r\n"
                      "Content-Length: %lld\r\n%s%s\r\n",
                      status, http_reason(status), date, type, (long long)size,
                      c->close_after ? "Connection: close\r\n" : "", extra ? extra : "");
-    c->head_len = (size_t)n < sizeof c->head ? (size_t)n : sizeof c->head - 1;
-    c->head_off = 0;
+    c->out_len = (size_t)n < HTTP_HEAD_OUT ? (size_t)n : HTTP_HEAD_OUT - 1;
+    c->out_off = 0;
+    if (!head_only && page[0]) {
+        memcpy(c->out + c->out_len, page, strlen(page));
+        c->out_len += strlen(page);
+    }
     c->responding = true;
 }
 
@@ -369,32 +375,29 @@ static void http_handle(struct http_server *h, struct http_conn *c, size_t head_
 
 /* ---- Moving bytes ------------------------------------------------------------------------- */
 
-/* Returns 1 on progress, 0 if it would block, -1 to drop the connection. */
-static int http_send(struct finack_loop *loop, struct http_conn *c, const void *p, size_t len,
-                     size_t *off)
-{
-    ssize_t n = finack_loop_send(loop, c->fd, (const char *)p + *off, len - *off, 0);
-    if (n == -EAGAIN) return 0;
-    if (n < 0) return -1;
-    *off += (size_t)n;
-    return 1;
-}
-
 /* Push the response on. 1 progress, 0 blocked, -1 failed. */
 static int http_push_response(struct finack_loop *loop, struct http_conn *c)
 {
-    if (c->head_off < c->head_len) return http_send(loop, c, c->head, c->head_len, &c->head_off);
-    if (c->body_off < c->body_len) return http_send(loop, c, c->body, c->body_len, &c->body_off);
-    if (c->file >= 0 && c->file_off < c->file_end) {
+    if (c->file >= 0 && c->file_off < c->file_end && c->out_len < sizeof c->out) {
+        /* Top the staging buffer up from the file first. */
+        if (c->out_off == c->out_len) c->out_off = c->out_len = 0;
         off_t left = c->file_end - c->file_off;
-        size_t want = left < (off_t)sizeof c->body ? (size_t)left : sizeof c->body;
-        ssize_t n = pread(c->file, c->body, want, c->file_off);
+        size_t room = sizeof c->out - c->out_len;
+        size_t want = left < (off_t)room ? (size_t)left : room;
+        ssize_t n = pread(c->file, c->out + c->out_len, want, c->file_off);
         if (n <= 0) return -1; /* the file shrank or failed: the length promised is a lie */
         c->file_off += n;
-        c->body_off = 0;
-        c->body_len = (size_t)n;
+        c->out_len += (size_t)n;
+    }
+    if (c->out_off < c->out_len) {
+        ssize_t n = finack_loop_send(loop, c->fd, c->out + c->out_off, c->out_len - c->out_off, 0);
+        if (n == -EAGAIN) return 0;
+        if (n < 0) return -1;
+        c->out_off += (size_t)n;
+        if (c->out_off == c->out_len) c->out_off = c->out_len = 0;
         return 1;
     }
+    if (c->file >= 0 && c->file_off < c->file_end) return 1;
     /* Done. */
     if (c->file >= 0) close(c->file);
     c->file = -1;
@@ -469,7 +472,13 @@ static void http_accept_all(struct http_server *h)
                                               sizeof o->sndbuf);
         if (o->rcvbuf) finack_loop_setsockopt(loop, fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf,
                                               sizeof o->rcvbuf);
+        /* Responses go out whole (head and body in one send, files in
+         * 64 KiB sends): only a response's last segment can be short, and
+         * it should not wait for an ACK (as nginx's tcp_nodelay). */
+        int one = 1;
+        finack_loop_setsockopt(loop, fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
+        c->out_off = c->out_len = 0;
         c->peer_eof = c->responding = c->close_after = false;
         c->req_len = 0;
         c->file = -1;
