@@ -42,6 +42,9 @@ extern const char cmd_echo_usage[];
 int cmd_http(int argc, char **argv);
 extern const char cmd_http_usage[];
 
+int cmd_iperf3(int argc, char **argv);
+extern const char cmd_iperf3_usage[];
+
 int cmd_ss(int argc, char **argv);
 extern const char cmd_ss_usage[];
 
