@@ -41,7 +41,7 @@ static finack_time_t net_parse_ms(const char *option, const char *text)
 
 void net_options_init(struct net_options *o)
 {
-    *o = (struct net_options){.impair.seed = 1};
+    *o = (struct net_options){.impair.seed = 1, .sndbuf = NET_DEFAULT_SNDBUF};
 }
 
 bool net_option(struct net_options *o, int c, const char *value)
