@@ -291,7 +291,7 @@ int cmd_cat(int argc, char **argv)
     struct cat_options o;
     cat_parse(argc, argv, &o);
     struct net_session s;
-    if (net_open(&s, &o.net) < 0) return TOOL_EXIT_FAILURE;
+    if (net_open(&s, &o.net, "cat") < 0) return TOOL_EXIT_FAILURE;
     int fd = o.listen ? cat_accept(&s, &o) : cat_connect(&s, &o);
     int rc = fd;
     if (fd >= 0) {

@@ -204,7 +204,7 @@ int cmd_echo(int argc, char **argv)
     struct net_options o;
     uint16_t port = echo_parse(argc, argv, &o);
     struct net_session net;
-    if (net_open(&net, &o) < 0) return TOOL_EXIT_FAILURE;
+    if (net_open(&net, &o, "echo") < 0) return TOOL_EXIT_FAILURE;
     struct echo_server e = {.net = &net, .lfd = -1};
     int rc = echo_listen(&e, o.addr, port);
     if (rc < 0) {

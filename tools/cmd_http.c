@@ -552,7 +552,7 @@ int cmd_http(int argc, char **argv)
     if (h.root_len == 1) h.root_len = 0; /* "/": every path is under it */
 
     struct net_session net;
-    if (net_open(&net, &o.net) < 0) return TOOL_EXIT_FAILURE;
+    if (net_open(&net, &o.net, "http") < 0) return TOOL_EXIT_FAILURE;
     h.net = &net;
     int rc = http_listen(&h, o.port);
     if (rc < 0) {

@@ -415,7 +415,7 @@ int cmd_iperf3(int argc, char **argv)
     if (!server) tool_usage_error("only the server is implemented: give -s");
 
     struct net_session s;
-    if (net_open(&s, &o) < 0) return TOOL_EXIT_FAILURE;
+    if (net_open(&s, &o, "iperf3") < 0) return TOOL_EXIT_FAILURE;
     int lfd = ip3_listen(&s, port);
     int rc = lfd < 0 ? lfd : 0;
     if (lfd < 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "finack/control.h"
 #include "finack/pcap.h"
 #include "finack/runtime.h"
 #include "finack/socket.h"
@@ -164,7 +165,7 @@ static int net_open_stack(struct net_session *s, const struct net_options *o,
     return rc;
 }
 
-int net_open(struct net_session *s, const struct net_options *o)
+int net_open(struct net_session *s, const struct net_options *o, const char *name)
 {
     *s = (struct net_session){.options = o};
     int rc = net_install_signals();
@@ -195,6 +196,13 @@ int net_open(struct net_session *s, const struct net_options *o)
         rc = finack_loop_start(&s->loop, s->stack, &link);
         if (rc < 0) tool_error("cannot start the run loop: %s", tool_strerror(rc));
     }
+    if (rc == 0) {
+        /* For `finack ss` and `finack stats`; the command runs without. */
+        int crc = finack_control_start(&s->control, s->loop, name);
+        if (crc < 0)
+            tool_error("no control socket, 'finack ss' will not see this process: %s",
+                       tool_strerror(crc));
+    }
     if (rc < 0) net_close(s);
     return rc;
 }
@@ -223,6 +231,7 @@ static void net_report(struct net_session *s)
 
 void net_close(struct net_session *s)
 {
+    finack_control_stop(s->control); /* it calls into the loop: before the loop stops */
     if (s->loop != NULL) finack_loop_stop(s->loop);
     if (s->options->verbose && s->stack != NULL) net_report(s);
     if (s->pcap != NULL) {

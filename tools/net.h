@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "finack/control.h"
 #include "finack/impair.h"
 #include "finack/loop.h"
 
@@ -107,13 +108,16 @@ struct net_session {
     struct finack_pcap *pcap;
     struct finack_stack *stack;
     struct finack_loop *loop;
+    struct finack_control *control; /* NULL if it could not start */
     const struct net_options *options;
 };
 
 /* Attach to the device, create the stack (and the impairments and the
- * capture if asked), start the loop. On failure, says why in one line and
- * releases what it opened; returns a negative errno. */
-int net_open(struct net_session *s, const struct net_options *o);
+ * capture if asked), start the loop and the control socket that `finack
+ * ss` and `finack stats` read (shown there as name). On failure, says why
+ * in one line and releases what it opened; returns a negative errno. A
+ * control socket that cannot start is a warning, not a failure. */
+int net_open(struct net_session *s, const struct net_options *o, const char *name);
 /* Stop the loop, report (with --verbose), release everything. */
 void net_close(struct net_session *s);
 
