@@ -109,18 +109,26 @@ static finack_time_t loop_link_poll(struct finack_loop *loop, finack_time_t now)
     return earlier(next, finack_stack_next_deadline(loop->stack));
 }
 
+/* With the lock held, after the call changed the stack: wake the loop
+ * thread if it would sleep past the new deadline of the stack or of the
+ * link (a packet the call's transmit left held). At the call's own time:
+ * what it transmitted went out stamped so. */
+static void loop_wake_if_earlier(struct finack_loop *loop)
+{
+    finack_time_t next = loop_link_poll(loop, loop->entered);
+    if (!loop->stop && next < loop->wake_at) {
+        loop->wake_at = 0; /* one kick is enough until the loop looks again */
+        loop_kick(loop);
+    }
+}
+
 /* The call may have transmitted, armed timers and changed readiness:
  * wake waiters, and the loop thread if it would sleep past the stack's
  * new deadline. */
 static void loop_leave(struct finack_loop *loop)
 {
-    /* At the call's own time: what it transmitted went out stamped so. */
-    finack_time_t next = loop_link_poll(loop, loop->entered);
+    loop_wake_if_earlier(loop);
     loop_flush(loop);
-    if (!loop->stop && next < loop->wake_at) {
-        loop->wake_at = 0; /* one kick is enough until the loop looks again */
-        loop_kick(loop);
-    }
     loop->callers--;
     /* finack_loop_stop() waits for the last caller to leave. */
     if (loop->stop && loop->callers == 0) pthread_cond_broadcast(&loop->cond);
@@ -146,6 +154,9 @@ static finack_time_t timeout_deadline(int64_t timeo)
  * the loop stops. */
 static int loop_wait(struct finack_loop *loop, finack_time_t deadline)
 {
+    /* What the call did so far (a SYN sent, a timer armed) must not wait
+     * for the loop thread's idle cap while this thread sleeps. */
+    loop_wake_if_earlier(loop);
     loop_flush(loop); /* what the call itself changed wakes the others */
     uint64_t seen = loop->generation;
     int rc = 0;
@@ -167,7 +178,8 @@ static int loop_wait(struct finack_loop *loop, finack_time_t deadline)
     if (loop->stop) return -ECANCELED;
     if (rc) return rc;
     /* The clock moved while we slept: run what fell due before retrying. */
-    finack_stack_poll(loop->stack, finack_clock_now());
+    loop->entered = finack_clock_now();
+    finack_stack_poll(loop->stack, loop->entered);
     return 0;
 }
 
