@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make gcc clang libclang-rt-14-dev pkg-config iproute2 iputils-ping tshark
-          tcpdump util-linux)
+          tcpdump util-linux netcat-openbsd curl wrk iperf3 python3 coreutils)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
     for p in "${packages[@]}"; do

@@ -43,16 +43,25 @@ const char *tool_strerror(int negative_errno) { return strerror(-negative_errno)
 
 int tool_next_option(int argc, char **argv, const struct option *options)
 {
+    return tool_next_option_short(argc, argv, ":", options, false);
+}
+
+int tool_next_option_short(int argc, char **argv, const char *shortopts,
+                           const struct option *options, bool positional)
+{
     opterr = 0;  /* our own one-line messages instead of getopt's */
-    int c = getopt_long(argc, argv, ":", options, NULL);
+    int c = getopt_long(argc, argv, shortopts, options, NULL);
     switch (c) {
     case '?':
+        if (optopt > 0 && optopt < 0x100)
+            tool_usage_error("unknown option '-%c' (try 'finack help %s')", optopt, argv[0]);
         tool_usage_error("unknown option '%s' (try 'finack help %s')", argv[optind - 1],
                          argv[0]);
     case ':':
         tool_usage_error("option '%s' needs a value", argv[optind - 1]);
     case -1:
-        if (optind < argc) tool_usage_error("unexpected argument '%s'", argv[optind]);
+        if (optind < argc && !positional)
+            tool_usage_error("unexpected argument '%s'", argv[optind]);
         return -1;
     default:
         return c;
@@ -77,6 +86,21 @@ uint64_t tool_parse_uint(const char *option, const char *text, uint64_t min, uin
         tool_usage_error("%s '%s': expected a whole number from %" PRIu64 " to %" PRIu64,
                          option, text, min, max);
     return (uint64_t)v;
+}
+
+double tool_parse_probability(const char *option, const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = (text[0] >= '0' && text[0] <= '9') || text[0] == '.' ? strtod(text, &end) : -1.0;
+    bool percent = end != NULL && end != text && *end == '%' && end[1] == '\0';
+    if (percent) v /= 100.0;
+    /* The comparisons are false for NaN, so NaN is rejected too. */
+    if (end == NULL || end == text || (*end != '\0' && !percent) || errno != 0 || !(v >= 0.0) ||
+        !(v <= 1.0))
+        tool_usage_error("%s '%s': expected a probability from 0 to 1 (or 0%% to 100%%)", option,
+                         text);
+    return v;
 }
 
 finack_time_t tool_parse_seconds(const char *option, const char *text, uint32_t max_seconds)

@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
+#include "finack/control.h"
 #include "finack/pcap.h"
 #include "finack/runtime.h"
 #include "finack/tun.h"
@@ -15,7 +17,9 @@ const char cmd_up_usage[] =
     "\n"
     "Run a finack stack on the TUN device IF with the address ADDR until SIGINT\n"
     "or SIGTERM (or for SEC seconds). The stack answers ping. On exit, the\n"
-    "non-zero counters and drop reasons are printed to stderr.\n"
+    "non-zero counters and drop reasons are printed to stderr. While it runs,\n"
+    "'finack ss' and 'finack stats' read its table and counters through its\n"
+    "control socket.\n"
     "\n"
     "  --tun IF         the TUN device, made beforehand with\n"
     "                   'ip tuntap add dev IF mode tun [user USER]',\n"
@@ -40,13 +44,38 @@ struct up_session {
     struct finack_tun *tun;
     struct finack_stack *stack;
     struct finack_pcap *pcap;
+    struct finack_control *control;
 };
 
-/* Set from the signal handler; sig_atomic_t is int on Linux, which is what
- * finack_run_tun() reads. */
+/* up_stop is set by SIGINT and SIGTERM; up_interrupt, the flag
+ * finack_run_tun() watches, by those and by the control socket's wake-up
+ * (SIGUSR1 to this thread), which needs the loop to return and answer.
+ * sig_atomic_t is int on Linux, which is what finack_run_tun() reads. */
 static volatile sig_atomic_t up_stop;
+static volatile sig_atomic_t up_interrupt;
+static pthread_t up_thread;
 
-static void up_on_signal(int sig) { up_stop = sig; }
+static void up_on_signal(int sig)
+{
+    up_stop = sig;
+    up_interrupt = 1;
+}
+
+static void up_on_wake_signal(int sig)
+{
+    (void)sig;
+    up_interrupt = 1;
+}
+
+/* From the control thread: a command waits. The flag catches a request
+ * that arrives before finack_run_tun() looks at it; the signal cuts an
+ * epoll_wait() short. */
+static void up_wake(void *ctx)
+{
+    (void)ctx;
+    up_interrupt = 1;
+    pthread_kill(up_thread, SIGUSR1);
+}
 
 #define UP_MAX_DURATION_S (86400u * 365)
 
@@ -106,6 +135,7 @@ static const char *up_tun_hint(int rc)
 
 static void up_release(struct up_session *s)
 {
+    finack_control_stop(s->control);
     if (s->pcap != NULL) {
         finack_tun_set_capture(s->tun, NULL);
         int rc = finack_pcap_close(s->pcap);
@@ -158,7 +188,12 @@ static int up_install_signals(void)
     /* No SA_RESTART: the signal must cut the loop's epoll_wait() short. */
     struct sigaction sa = {.sa_handler = up_on_signal};
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) return -errno;
+    struct sigaction wake = {.sa_handler = up_on_wake_signal};
+    sigemptyset(&wake.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+        sigaction(SIGUSR1, &wake, NULL) < 0)
+        return -errno;
+    up_thread = pthread_self();
     return 0;
 }
 
@@ -187,7 +222,16 @@ static int up_run(struct up_session *s, const struct up_options *o)
     fprintf(stderr, "finack up: %s %s/%u mtu %u running\n", finack_tun_name(s->tun),
             finack_format_ipv4(o->addr, addr), (unsigned)o->prefix_len,
             (unsigned)finack_tun_link(s->tun)->mtu);
-    int rc = finack_run_tun(s->stack, s->tun, &up_stop, until);
+    int rc = 0;
+    /* The control socket is served here, between runs of the loop, on
+     * this thread: finack_run_tun() owns the stack without a lock. The
+     * flag is cleared before the pending command is answered, so one that
+     * arrives after the answer interrupts the next run. */
+    while (rc == 0 && !up_stop && finack_clock_now() < until) {
+        up_interrupt = 0;
+        if (s->control) finack_control_poll(s->control, s->stack);
+        rc = finack_run_tun(s->stack, s->tun, &up_interrupt, until);
+    }
     if (rc < 0) tool_error("%s: %s", finack_tun_name(s->tun), tool_strerror(rc));
     up_print_report(s, o);
     return rc;
@@ -204,7 +248,13 @@ int cmd_up(int argc, char **argv)
     }
     struct up_session s = {0};
     rc = up_open(&s, &o);
-    if (rc == 0) rc = up_run(&s, &o);
+    if (rc == 0) {
+        /* Without it the stack still runs; only finack ss cannot see it. */
+        int crc = finack_control_start_polled(&s.control, "up", up_wake, NULL);
+        if (crc < 0) tool_error("no control socket (finack ss will not see this process): %s",
+                                tool_strerror(crc));
+        rc = up_run(&s, &o);
+    }
     up_release(&s);
     return rc < 0 ? TOOL_EXIT_FAILURE : TOOL_EXIT_OK;
 }

@@ -22,6 +22,16 @@ static const struct tool_command commands[] = {
      cmd_ladder_usage, cmd_ladder},
     {"sim", "an article's TCP scenario on the simulated link, drawn as a ladder", cmd_sim_usage,
      cmd_sim},
+    {"cat", "like nc: stdin and stdout over one TCP connection on a TUN device",
+     cmd_cat_usage, cmd_cat},
+    {"echo", "a TCP echo server on a TUN device, many clients at once", cmd_echo_usage,
+     cmd_echo},
+    {"http", "a static-file HTTP/1.1 server on a TUN device", cmd_http_usage, cmd_http},
+    {"iperf3", "an iperf3 server (TCP) on a TUN device, for iperf3 -c", cmd_iperf3_usage,
+     cmd_iperf3},
+    {"ss", "the TCP connections of every finack process, as ss -tan", cmd_ss_usage, cmd_ss},
+    {"stats", "the counters and drops of every finack process, as nstat", cmd_stats_usage,
+     cmd_stats},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -10,6 +10,7 @@
 #define FINACK_TOOL_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
@@ -38,6 +39,24 @@ extern const char cmd_ladder_usage[];
 int cmd_sim(int argc, char **argv);
 extern const char cmd_sim_usage[];
 
+int cmd_cat(int argc, char **argv);
+extern const char cmd_cat_usage[];
+
+int cmd_echo(int argc, char **argv);
+extern const char cmd_echo_usage[];
+
+int cmd_http(int argc, char **argv);
+extern const char cmd_http_usage[];
+
+int cmd_iperf3(int argc, char **argv);
+extern const char cmd_iperf3_usage[];
+
+int cmd_ss(int argc, char **argv);
+extern const char cmd_ss_usage[];
+
+int cmd_stats(int argc, char **argv);
+extern const char cmd_stats_usage[];
+
 /* ---- Messages ----------------------------------------------------------------- */
 /* The subcommand named in messages ("up"); main sets it before dispatching. */
 void tool_set_command(const char *name);
@@ -56,6 +75,11 @@ const char *tool_strerror(int negative_errno);
  * -1 at the end. An unknown option, a missing value or a stray positional
  * argument is a usage error (one line, exit 2). */
 int tool_next_option(int argc, char **argv, const struct option *options);
+/* The same with short options (getopt's string, starting with ':') and,
+ * if positional, arguments left at argv[optind..] for the caller (getopt
+ * moves them after the options). */
+int tool_next_option_short(int argc, char **argv, const char *shortopts,
+                           const struct option *options, bool positional);
 
 /* Each parser below takes the option name for its message ("--mtu") and, on
  * a malformed or out-of-range value, is a usage error. */
@@ -64,6 +88,8 @@ void tool_parse_ipv4_prefix(const char *option, const char *text, uint32_t *addr
                             uint8_t *prefix_len);
 /* A decimal integer in [min, max]. */
 uint64_t tool_parse_uint(const char *option, const char *text, uint64_t min, uint64_t max);
+/* A probability: "0.01", or a percentage "1%"; in [0, 1]. */
+double tool_parse_probability(const char *option, const char *text);
 /* Seconds, decimals allowed ("2", "0.5"), above 0 and at most max_seconds;
  * returned in microseconds. */
 finack_time_t tool_parse_seconds(const char *option, const char *text, uint32_t max_seconds);

@@ -45,6 +45,13 @@ struct finack_loop_link {
      * returns packets handled or a negative errno. */
     int (*receive)(void *ctx, struct finack_stack *stack, finack_time_t now, int budget);
     void *ctx;
+    /* Optional (NULL: none). For a link that holds packets for later (the
+     * impairments of finack/impair.h): hand over what is due at now and
+     * return when the link next needs this call (FINACK_TIME_NEVER: it
+     * holds nothing). Called with the lock held by the loop thread at
+     * every wake-up, and after every application call (whose transmits may
+     * have queued packets), so the loop sleeps no later than that time. */
+    finack_time_t (*poll)(void *ctx, struct finack_stack *stack, finack_time_t now);
 };
 
 /* Start a loop thread for stack on link. The stack must have the link's

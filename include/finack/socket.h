@@ -90,25 +90,35 @@ const char *finack_socket_state(struct finack_stack *stack, int fd);
  * One row per listener, connection, half-open connection and TIME_WAIT
  * record of the stack, in no particular order. */
 struct finack_conn_info {
-    const char *state;           /* RFC 9293 name */
+    const char *state;           /* RFC 9293 name ("SYN_RCVD", "TIME_WAIT") */
     uint32_t laddr, raddr;       /* host byte order; raddr 0 for a listener */
     uint16_t lport, rport;
     int fd;                      /* the socket handle, or -1 (no socket: a
                                   * half-open connection, TIME_WAIT record,
-                                  * or a connection closed by the app) */
-    uint32_t recv_q, send_q;     /* as ss: unread and unacknowledged bytes;
-                                  * for a listener, the accept queue length
-                                  * and the backlog */
+                                  * a child waiting in the accept queue, or
+                                  * a connection closed by the app) */
+    uint32_t recv_q, send_q;     /* as ss: unread bytes (the peer's FIN
+                                  * counting one until the application reads
+                                  * the EOF), and bytes not yet acknowledged
+                                  * (sent or not, our FIN counting one); for
+                                  * a listener, the accept queue length and
+                                  * the backlog */
     const char *timer;           /* as ss -o: "on" (retransmit or SYN),
                                   * "persist", "keepalive", "timewait", or
                                   * NULL if no timer runs */
-    finack_time_t timer_expires; /* absolute (the stack's clock) */
-    uint32_t retransmits;        /* consecutive timeouts now */
-    uint32_t rtt_us, rto_us, cwnd;
+    finack_time_t timer_expires; /* absolute (the stack's clock);
+                                  * FINACK_TIME_NEVER without a timer */
+    uint32_t retransmits;        /* as ss -o's third figure: consecutive
+                                  * timeouts ("on"), unanswered probes
+                                  * ("persist", "keepalive"), else 0 */
+    uint32_t rtt_us, rto_us, cwnd; /* smoothed RTT (0 before a sample), the
+                                  * RTO with its backoff, cwnd in bytes */
 };
 /* Calls fn for each row until fn returns non-zero (that value is returned),
- * else returns the number of rows. With all false, listeners are skipped,
- * as `ss -t` skips them without -a or -l. */
+ * else returns the number of rows; -EINVAL without stack or fn. With all
+ * false, the rows `ss -t` hides without -a are skipped: listeners,
+ * TIME_WAIT and half-open (SYN_RCVD) connections. fn must not call into
+ * the stack. */
 typedef int (*finack_conn_fn)(void *ctx, const struct finack_conn_info *row);
 int finack_stack_connections(struct finack_stack *stack, bool all, finack_conn_fn fn, void *ctx);
 

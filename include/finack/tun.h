@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "finack/finack.h"
+#include "finack/loop.h"
 #include "finack/pcap.h"
 
 #ifdef __cplusplus
@@ -62,6 +65,25 @@ const char *finack_tun_name(const struct finack_tun *tun);
  * failed for a reason other than "nothing to read". */
 int finack_tun_receive_batch(struct finack_tun *tun, struct finack_stack *stack,
                              finack_time_t now, size_t max);
+
+/* Read one packet into buf (room for cap bytes; the device MTU is
+ * enough), counted and captured as received at now. Returns its length,
+ * 0 when the device has nothing waiting, or a negative errno. For drivers
+ * that do not hand packets straight to a stack (finack/impair.h). */
+ssize_t finack_tun_read(struct finack_tun *tun, uint8_t *buf, size_t cap, finack_time_t now);
+
+/* The device as a link of the run loop (finack/loop.h): blocking
+ * applications over TUN. Each wake-up reads up to the loop's batch, then
+ * timers get a turn; the descriptor stays readable until the device is
+ * drained (read until EAGAIN across wake-ups).
+ *
+ * Transmit never queues: when the device refuses a write (EAGAIN, which a
+ * TUN device does only when the kernel side is overwhelmed) the packet is
+ * dropped, counted as tx_eagain here and OUT_LINK_ERROR by the stack, and
+ * TCP retransmits it as it would a packet lost on the wire. A queue in
+ * front of the device would only add delay on a path where writes are
+ * accepted straight into the kernel's receive path. */
+struct finack_loop_link finack_tun_loop_link(struct finack_tun *tun);
 
 /* Record every packet read from and written to the device in pcap (which
  * the caller owns and closes after the driver). NULL stops capturing. */

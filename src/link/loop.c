@@ -46,6 +46,7 @@ struct finack_loop {
     bool changed;            /* the notify hook ran since the last broadcast */
     uint64_t generation;     /* bumped at every broadcast */
     finack_time_t wake_at;   /* when the loop thread will wake by itself */
+    finack_time_t entered;   /* the clock when the current call took the lock */
     int callers;             /* application threads inside a finack_loop_* call */
     int waiters;             /* of them, those asleep in loop_wait() */
 };
@@ -93,7 +94,32 @@ static void loop_enter(struct finack_loop *loop)
 {
     pthread_mutex_lock(&loop->mu);
     loop->callers++;
-    finack_stack_poll(loop->stack, finack_clock_now());
+    loop->entered = finack_clock_now();
+    finack_stack_poll(loop->stack, loop->entered);
+}
+
+static finack_time_t earlier(finack_time_t a, finack_time_t b) { return a < b ? a : b; }
+
+/* With the lock held: let a link that holds packets hand over what is due
+ * at now; the earliest time the link or the stack needs the loop again. */
+static finack_time_t loop_link_poll(struct finack_loop *loop, finack_time_t now)
+{
+    finack_time_t next = FINACK_TIME_NEVER;
+    if (loop->link.poll) next = loop->link.poll(loop->link.ctx, loop->stack, now);
+    return earlier(next, finack_stack_next_deadline(loop->stack));
+}
+
+/* With the lock held, after the call changed the stack: wake the loop
+ * thread if it would sleep past the new deadline of the stack or of the
+ * link (a packet the call's transmit left held). At the call's own time:
+ * what it transmitted went out stamped so. */
+static void loop_wake_if_earlier(struct finack_loop *loop)
+{
+    finack_time_t next = loop_link_poll(loop, loop->entered);
+    if (!loop->stop && next < loop->wake_at) {
+        loop->wake_at = 0; /* one kick is enough until the loop looks again */
+        loop_kick(loop);
+    }
 }
 
 /* The call may have transmitted, armed timers and changed readiness:
@@ -101,11 +127,8 @@ static void loop_enter(struct finack_loop *loop)
  * new deadline. */
 static void loop_leave(struct finack_loop *loop)
 {
+    loop_wake_if_earlier(loop);
     loop_flush(loop);
-    if (!loop->stop && finack_stack_next_deadline(loop->stack) < loop->wake_at) {
-        loop->wake_at = 0; /* one kick is enough until the loop looks again */
-        loop_kick(loop);
-    }
     loop->callers--;
     /* finack_loop_stop() waits for the last caller to leave. */
     if (loop->stop && loop->callers == 0) pthread_cond_broadcast(&loop->cond);
@@ -131,6 +154,9 @@ static finack_time_t timeout_deadline(int64_t timeo)
  * the loop stops. */
 static int loop_wait(struct finack_loop *loop, finack_time_t deadline)
 {
+    /* What the call did so far (a SYN sent, a timer armed) must not wait
+     * for the loop thread's idle cap while this thread sleeps. */
+    loop_wake_if_earlier(loop);
     loop_flush(loop); /* what the call itself changed wakes the others */
     uint64_t seen = loop->generation;
     int rc = 0;
@@ -152,7 +178,8 @@ static int loop_wait(struct finack_loop *loop, finack_time_t deadline)
     if (loop->stop) return -ECANCELED;
     if (rc) return rc;
     /* The clock moved while we slept: run what fell due before retrying. */
-    finack_stack_poll(loop->stack, finack_clock_now());
+    loop->entered = finack_clock_now();
+    finack_stack_poll(loop->stack, loop->entered);
     return 0;
 }
 
@@ -186,7 +213,10 @@ static void *loop_main(void *arg)
     pthread_mutex_lock(&loop->mu);
     while (!loop->stop) {
         finack_time_t now = finack_clock_now();
-        finack_time_t deadline = finack_stack_poll(loop->stack, now);
+        /* The link first: packets it releases may arm the stack's timers. */
+        if (loop->link.poll) loop->link.poll(loop->link.ctx, loop->stack, now);
+        finack_stack_poll(loop->stack, now);
+        finack_time_t deadline = loop_link_poll(loop, now);
         loop_flush(loop);
         finack_time_t cap = now + FINACK_MSEC(LOOP_MAX_WAIT_MS);
         loop->wake_at = deadline < cap ? deadline : cap;

@@ -189,6 +189,30 @@ static ssize_t tun_read_one(struct finack_tun *tun)
     return n;
 }
 
+ssize_t finack_tun_read(struct finack_tun *tun, uint8_t *buf, size_t cap, finack_time_t now)
+{
+    ssize_t n;
+    do {
+        n = read(tun->fd, buf, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    tun->stats.rx_packets++;
+    tun->stats.rx_bytes += (uint64_t)n;
+    tun_capture(tun, buf, (size_t)n, now);
+    return n;
+}
+
+static int tun_loop_receive(void *ctx, struct finack_stack *stack, finack_time_t now, int budget)
+{
+    return finack_tun_receive_batch(ctx, stack, now, budget > 0 ? (size_t)budget : 1);
+}
+
+struct finack_loop_link finack_tun_loop_link(struct finack_tun *tun)
+{
+    return (struct finack_loop_link){
+        .link = &tun->link, .fd = tun->fd, .receive = tun_loop_receive, .ctx = tun};
+}
+
 int finack_tun_receive_batch(struct finack_tun *tun, struct finack_stack *stack,
                              finack_time_t now, size_t max)
 {

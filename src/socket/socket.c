@@ -582,7 +582,10 @@ ssize_t finack_recv(struct finack_stack *stack, int fd, void *buf, size_t len, i
         return (ssize_t)n;
     }
     /* EOF before any pending error, as Linux's tcp_recvmsg (SOCK_DONE). */
-    if (conn->fin_rcvd) return 0;
+    if (conn->fin_rcvd) {
+        if (!(flags & MSG_PEEK)) conn->fin_read = true;
+        return 0;
+    }
     int err = take_error(s);
     if (err) return -err;
     if (s->shut_rd || tcp_state_received_fin(conn->state)) return 0;
@@ -1046,4 +1049,180 @@ int finack_poll(struct finack_stack *stack, struct pollfd *fds, nfds_t nfds)
         if (fds[i].revents) ready++;
     }
     return ready;
+}
+
+/* ---- The connection table (finack_stack_connections) ----------------------- */
+
+static uint32_t rto_with_backoff(finack_time_t rto, unsigned backoff)
+{
+    finack_time_t t = rto << (backoff < 16 ? backoff : 16);
+    return (uint32_t)(t > TCP_MAX_RTO ? TCP_MAX_RTO : t);
+}
+
+/* The timer ss -o shows for a TCB, in Linux's order of precedence
+ * (tcp_diag: retransmit, then persist, then the socket timer): "on" for
+ * retransmission, "persist" for zero-window probes, "timewait" for
+ * TIME_WAIT's 2·MSL and an orphaned FIN_WAIT_2's timeout (Linux shows a
+ * timewait socket there too), "keepalive". The delayed ACK is not shown. */
+static void conn_timer(const struct tcp_conn *c, struct finack_conn_info *row)
+{
+    static const struct {
+        enum tcp_timer_kind kind;
+        const char *name;
+    } shown[] = {
+        {TCP_TIMER_RETRANSMIT, "on"},
+        {TCP_TIMER_PERSIST, "persist"},
+        {TCP_TIMER_LINGER, "timewait"},
+        {TCP_TIMER_KEEPALIVE, "keepalive"},
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        const struct timer *t = &c->timers[shown[i].kind].timer;
+        if (!timer_armed(t)) continue;
+        row->timer = shown[i].name;
+        row->timer_expires = t->expiry;
+        if (shown[i].kind == TCP_TIMER_RETRANSMIT) row->retransmits = c->retransmits;
+        else if (shown[i].kind != TCP_TIMER_LINGER) row->retransmits = c->probes_out;
+        return;
+    }
+}
+
+/* Send-Q as Linux's tcp_diag (write_seq - snd_una): bytes not yet
+ * acknowledged, sent or not, and our SYN and FIN until acknowledged. */
+static uint32_t send_queue(const struct tcp_conn *c)
+{
+    uint32_t q = (uint32_t)c->snd_buf.len;
+    if (c->state == TCPS_SYN_SENT) q++;
+    bool fin_acked = c->fin_sent && c->snd_una == c->snd_max;
+    if (c->fin_queued && !fin_acked) q++;
+    return q;
+}
+
+/* Recv-Q as Linux's tcp_diag (rcv_nxt - copied_seq): unread bytes, and
+ * the peer's FIN until the application has read the EOF — a CLOSE_WAIT
+ * showing 1 is one whose application has not even noticed. An orphan (its
+ * socket closed) or a TIME_WAIT connection has no reader left; a child in
+ * the accept queue still will. */
+static uint32_t receive_queue(const struct tcp_conn *c)
+{
+    uint32_t q = (uint32_t)c->rcv_buf.len;
+    bool reader = c->socket >= 0 || c->queued;
+    if (c->fin_rcvd && !c->fin_read && reader && c->state != TCPS_TIME_WAIT) q++;
+    return q;
+}
+
+static struct finack_conn_info conn_row(const struct tcp_conn *c)
+{
+    struct finack_conn_info row = {
+        .state = tcp_state_name(c->state),
+        .laddr = c->tuple.laddr,
+        .raddr = c->tuple.raddr,
+        .lport = c->tuple.lport,
+        .rport = c->tuple.rport,
+        .fd = c->socket,
+        .timer_expires = FINACK_TIME_NEVER,
+        .rtt_us = (uint32_t)c->srtt,
+        .rto_us = rto_with_backoff(c->rto, c->backoff),
+        .cwnd = c->cwnd,
+    };
+    if (c->state == TCPS_LISTEN) {
+        /* As ss: the accept queue and the backlog listen() was given
+         * (finack, as Linux, queues one more). */
+        row.recv_q = c->accept_count;
+        row.send_q = c->backlog ? c->backlog - 1 : 0;
+        row.rto_us = 0;
+        row.cwnd = 0;
+        return row;
+    }
+    row.recv_q = receive_queue(c);
+    row.send_q = send_queue(c);
+    conn_timer(c, &row);
+    return row;
+}
+
+static struct finack_conn_info synrecv_row(const struct tcp_synrecv *sr)
+{
+    return (struct finack_conn_info){
+        .state = tcp_state_name(TCPS_SYN_RCVD),
+        .laddr = sr->tuple.laddr,
+        .raddr = sr->tuple.raddr,
+        .lport = sr->tuple.lport,
+        .rport = sr->tuple.rport,
+        .fd = -1,
+        .timer = timer_armed(&sr->timer) ? "on" : NULL,
+        .timer_expires = timer_armed(&sr->timer) ? sr->timer.expiry : FINACK_TIME_NEVER,
+        .retransmits = sr->retransmits,
+        .rto_us = rto_with_backoff(TCP_INITIAL_RTO, sr->retransmits),
+    };
+}
+
+static struct finack_conn_info timewait_row(const struct tcp_timewait *tw)
+{
+    return (struct finack_conn_info){
+        .state = tcp_state_name(TCPS_TIME_WAIT),
+        .laddr = tw->tuple.laddr,
+        .raddr = tw->tuple.raddr,
+        .lport = tw->tuple.lport,
+        .rport = tw->tuple.rport,
+        .fd = -1,
+        .timer = timer_armed(&tw->timer) ? "timewait" : NULL,
+        .timer_expires = timer_armed(&tw->timer) ? tw->timer.expiry : FINACK_TIME_NEVER,
+    };
+}
+
+/* The rows `ss -t` shows without -a: not listening, not in TIME_WAIT, not
+ * half-open (iproute2's SS_CONN). A SYN_RCVD TCB (a half-open connection
+ * a segment moved on) is hidden with the records. */
+static bool shown_without_all(enum tcp_state state)
+{
+    return state != TCPS_LISTEN && state != TCPS_TIME_WAIT && state != TCPS_SYN_RCVD;
+}
+
+struct conn_walk {
+    bool all;
+    finack_conn_fn fn;
+    void *ctx;
+    int rows;
+};
+
+/* Hands one row on; non-zero stops the walk (fn's value). */
+static int walk_emit(struct conn_walk *w, enum tcp_state state,
+                     const struct finack_conn_info *row)
+{
+    if (!w->all && !shown_without_all(state)) return 0;
+    int rc = w->fn(w->ctx, row);
+    if (rc == 0) w->rows++;
+    return rc;
+}
+
+int finack_stack_connections(struct finack_stack *stack, bool all, finack_conn_fn fn, void *ctx)
+{
+    if (!stack || !fn) return -EINVAL;
+    const struct tcp_stack *tcp = stack->tcp;
+    struct conn_walk w = {.all = all, .fn = fn, .ctx = ctx};
+    int rc = 0;
+    for (size_t i = 0; i < tcp->listen_bucket_count; i++) {
+        for (const struct tcp_conn *c = tcp->listen_buckets[i]; c; c = c->hash_next) {
+            struct finack_conn_info row = conn_row(c);
+            if ((rc = walk_emit(&w, c->state, &row)) != 0) return rc;
+        }
+    }
+    for (size_t i = 0; i < tcp->bucket_count; i++) {
+        for (const struct tcp_conn *c = tcp->buckets[i]; c; c = c->hash_next) {
+            struct finack_conn_info row = conn_row(c);
+            if ((rc = walk_emit(&w, c->state, &row)) != 0) return rc;
+        }
+    }
+    for (size_t i = 0; i < tcp->sr_bucket_count; i++) {
+        for (const struct tcp_synrecv *sr = tcp->sr_buckets[i]; sr; sr = sr->hash_next) {
+            struct finack_conn_info row = synrecv_row(sr);
+            if ((rc = walk_emit(&w, TCPS_SYN_RCVD, &row)) != 0) return rc;
+        }
+    }
+    for (size_t i = 0; i < tcp->tw_bucket_count; i++) {
+        for (const struct tcp_timewait *tw = tcp->tw_buckets[i]; tw; tw = tw->hash_next) {
+            struct finack_conn_info row = timewait_row(tw);
+            if ((rc = walk_emit(&w, TCPS_TIME_WAIT, &row)) != 0) return rc;
+        }
+    }
+    return w.rows;
 }

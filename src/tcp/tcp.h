@@ -133,6 +133,8 @@ struct tcp_conn {
     bool fin_sent;            /* our FIN has a sequence number (snd_max counts it) */
     bool rcv_shutdown;        /* the application will read no more */
     bool fin_rcvd;            /* the peer's FIN arrived in order: reads end with EOF */
+    bool fin_read;            /* the application read that EOF (until then ss's
+                               * Recv-Q counts the FIN, as Linux's copied_seq) */
 
     /* Out-of-order data (RFC 9293 §3.10.7.4, seventh): received beyond a
      * hole, written into the receive ring at its final offset, and listed
