@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "finack/runtime.h"
 #include "finack/socket.h"
@@ -24,16 +25,23 @@
 
 const char cmd_iperf3_usage[] =
     "usage: finack iperf3 -s --tun IF --addr ADDR[/LEN] [--port P] [-1] [OPTIONS]\n"
+    "       finack iperf3 -c HOST --tun IF --addr ADDR[/LEN] [--port P] [-t SEC] [-P N]\n"
     "\n"
-    "An iperf3 server on the TUN device IF: 'iperf3 -c ADDR' (also -R for\n"
-    "finack sending, -P N for parallel streams, -t SEC) measures finack's TCP.\n"
-    "Serves tests one after another until SIGINT or SIGTERM; prints one line\n"
-    "per test to stderr. UDP and --bidir tests are refused. Prints\n"
-    "'finack iperf3: listening on ADDR:P' to stderr when ready.\n"
+    "iperf3's own protocol on the TUN device IF, so that Linux's iperf3 measures\n"
+    "finack's TCP. As a server (-s): 'iperf3 -c ADDR' (also -R for finack\n"
+    "sending, -P N for parallel streams, -t SEC); tests are served one after\n"
+    "another until SIGINT or SIGTERM, one line each on stderr, and\n"
+    "'finack iperf3: listening on ADDR:P' is printed to stderr when ready.\n"
+    "As a client (-c HOST): a test against 'iperf3 -s' at HOST, finack\n"
+    "sending; one line on stdout with what was sent and what the server got.\n"
+    "UDP and --bidir tests are refused.\n"
     "\n"
-    "  -s, --server     run as the server (the only mode so far)\n"
-    "  --port P         the port (default 5201, iperf3's)\n"
-    "  -1, --one-off    exit after one test\n"
+    "  -s, --server     run as the server\n"
+    "  -1, --one-off    with -s: exit after one test\n"
+    "  -c, --client H   run a test against the iperf3 server at H\n"
+    "  -t, --time SEC   with -c: seconds to send (default 10; decimals allowed)\n"
+    "  -P, --parallel N with -c: parallel streams, 1 to 128 (default 1)\n"
+    "  --port P         the server's port (default 5201, iperf3's)\n"
     "\n" NET_OPTIONS_USAGE;
 
 /* iperf3's states (iperf_api.h). */
@@ -56,7 +64,7 @@ enum {
 #define IP3_MAX_JSON (64u << 10)
 #define IP3_BUF (128u << 10)
 
-enum { OPT_PORT = NET_OPT__END, OPT_SERVER, OPT_ONE_OFF };
+enum { OPT_PORT = NET_OPT__END, OPT_SERVER, OPT_ONE_OFF, OPT_CLIENT, OPT_TIME, OPT_PARALLEL };
 
 struct ip3_stream {
     int fd;
@@ -372,6 +380,149 @@ static int ip3_serve_one(struct net_session *s, int lfd)
     return rc;
 }
 
+/* ---- The client: finack sends to `iperf3 -s` ----------------------------------------- */
+
+/* A connection to the server that opens with the test's cookie. */
+static int ip3_connect(struct net_session *s, const struct sockaddr_in *server,
+                       const char *cookie)
+{
+    int fd = net_socket(s);
+    if (fd < 0) return fd;
+    int rc = finack_loop_connect(s->loop, fd, (const struct sockaddr *)server, sizeof *server);
+    if (rc == -EINPROGRESS) {
+        rc = ip3_wait(s, fd, POLLOUT);
+        if (rc == 0) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            rc = finack_loop_getsockopt(s->loop, fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (rc == 0) rc = -err;
+        }
+    }
+    if (rc == 0) rc = ip3_send_all(s, fd, cookie, IP3_COOKIE);
+    if (rc < 0) {
+        finack_loop_close(s->loop, fd);
+        return rc;
+    }
+    return fd;
+}
+
+static int ip3_expect(struct net_session *s, int fd, int want)
+{
+    int8_t state;
+    int rc = ip3_recv_exact(s, fd, &state, 1);
+    if (rc < 0) return rc;
+    if (state == want) return 0;
+    tool_error(state == IP3_ACCESS_DENIED ? "the iperf3 server refused the test"
+                                          : "the iperf3 server sent state %d, expected %d",
+               state, want);
+    return -EPROTO;
+}
+
+/* iperf3's cookie: 36 characters of [a-z2-7] and a NUL. */
+static void ip3_make_cookie(char cookie[IP3_COOKIE])
+{
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyz234567";
+    uint8_t rnd[IP3_COOKIE - 1];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) memset(rnd, 7, sizeof rnd);
+    for (size_t i = 0; i < IP3_COOKIE - 1; i++) cookie[i] = chars[rnd[i] % 32];
+    cookie[IP3_COOKIE - 1] = 0;
+}
+
+/* Send on every stream until the time is up. */
+static int ip3_send_for(struct ip3_test *t, finack_time_t until)
+{
+    struct pollfd pfds[IP3_MAX_STREAMS];
+    while (finack_clock_now() < until) {
+        for (int i = 0; i < t->nstreams; i++)
+            pfds[i] = (struct pollfd){.fd = t->streams[i].fd, .events = POLLOUT};
+        int rc = net_poll(t->net, pfds, (nfds_t)t->nstreams, NULL, 0);
+        if (rc < 0) return rc;
+        for (int i = 0; i < t->nstreams; i++) {
+            if (!pfds[i].revents) continue;
+            ssize_t n = finack_loop_send(t->net->loop, t->streams[i].fd, ip3_buf, sizeof ip3_buf, 0);
+            if (n < 0 && n != -EAGAIN) return (int)n;
+            if (n > 0) t->streams[i].bytes += (uint64_t)n;
+        }
+    }
+    return 0;
+}
+
+static int ip3_client(struct net_session *s, const struct sockaddr_in *server,
+                      finack_time_t duration, int nstreams)
+{
+    static struct ip3_test t;
+    t = (struct ip3_test){.net = s, .ctrl = -1, .reverse = true}; /* finack sends */
+    char cookie[IP3_COOKIE];
+    ip3_make_cookie(cookie);
+    char *theirs = NULL;
+    int rc = t.ctrl = ip3_connect(s, server, cookie);
+    if (rc >= 0) rc = ip3_expect(s, t.ctrl, IP3_PARAM_EXCHANGE);
+    if (rc >= 0) {
+        char params[256];
+        snprintf(params, sizeof params,
+                 "{\"tcp\":true,\"omit\":0,\"time\":%u,\"num\":0,\"blockcount\":0,"
+                 "\"parallel\":%d,\"len\":%u,\"pacing_timer\":1000,"
+                 "\"client_version\":\"3.12\"}",
+                 (unsigned)((duration + 999999) / 1000000), nstreams, (unsigned)IP3_BUF);
+        rc = ip3_send_json(s, t.ctrl, params);
+    }
+    if (rc >= 0) rc = ip3_expect(s, t.ctrl, IP3_CREATE_STREAMS);
+    for (; rc >= 0 && t.nstreams < nstreams; t.nstreams++) {
+        t.streams[t.nstreams] = (struct ip3_stream){.fd = ip3_connect(s, server, cookie)};
+        if (t.streams[t.nstreams].fd < 0) rc = t.streams[t.nstreams].fd;
+    }
+    if (rc < 0 && t.nstreams > 0 && t.streams[t.nstreams - 1].fd < 0) t.nstreams--;
+    if (rc >= 0) rc = ip3_expect(s, t.ctrl, IP3_TEST_START);
+    if (rc >= 0) rc = ip3_expect(s, t.ctrl, IP3_TEST_RUNNING);
+    finack_time_t start = finack_clock_now();
+    if (rc >= 0) rc = ip3_send_for(&t, start + duration);
+    double seconds = (double)(finack_clock_now() - start) / 1e6;
+    uint64_t sent = 0;
+    for (int i = 0; i < t.nstreams; i++) sent += t.streams[i].bytes;
+    if (rc >= 0) rc = ip3_send_state(s, t.ctrl, IP3_TEST_END);
+    if (rc >= 0) rc = ip3_expect(s, t.ctrl, IP3_EXCHANGE_RESULTS);
+    if (rc >= 0) {
+        ip3_retransmits(&t);
+        char json[128 + IP3_MAX_STREAMS * 192];
+        size_t n = (size_t)snprintf(json, sizeof json,
+                                    "{\"cpu_util_total\":0,\"cpu_util_user\":0,"
+                                    "\"cpu_util_system\":0,\"sender_has_retransmits\":1,"
+                                    "\"streams\":[");
+        for (int i = 0; i < t.nstreams; i++)
+            n += (size_t)snprintf(json + n, sizeof json - n,
+                                  "%s{\"id\":%d,\"bytes\":%" PRIu64 ",\"retransmits\":%" PRIu64
+                                  ",\"jitter\":0,\"errors\":0,\"packets\":0,"
+                                  "\"start_time\":0,\"end_time\":%.6f}",
+                                  i ? "," : "", ip3_stream_id(i), t.streams[i].bytes,
+                                  t.streams[i].retransmits, seconds);
+        snprintf(json + n, sizeof json - n, "]}");
+        rc = ip3_send_json(s, t.ctrl, json);
+    }
+    if (rc >= 0) rc = ip3_recv_json(s, t.ctrl, &theirs);
+    if (rc >= 0) rc = ip3_expect(s, t.ctrl, IP3_DISPLAY_RESULTS);
+    if (rc >= 0) rc = ip3_send_state(s, t.ctrl, IP3_IPERF_DONE);
+    if (rc >= 0) {
+        /* The server's count: the sum of its streams' "bytes". */
+        uint64_t got = 0;
+        for (const char *p = theirs; (p = json_value(p, "bytes")) != NULL;)
+            got += strtoull(p, NULL, 10);
+        printf("finack iperf3: sent %" PRIu64 " bytes in %.2f s (%.1f Mbit/s), %d stream%s; "
+               "the server received %" PRIu64 " bytes (%.1f Mbit/s)\n",
+               sent, seconds, seconds > 0 ? (double)sent * 8 / seconds / 1e6 : 0.0, t.nstreams,
+               t.nstreams == 1 ? "" : "s", got,
+               seconds > 0 ? (double)got * 8 / seconds / 1e6 : 0.0);
+        rc = 0;
+    } else if (rc != -EPROTO && rc != -EINTR) {
+        char ep[22];
+        tool_error("%s: %s",
+                   net_format_endpoint(ntohl(server->sin_addr.s_addr), ntohs(server->sin_port), ep),
+                   tool_strerror(rc));
+    }
+    free(theirs);
+    ip3_close(&t);
+    return rc;
+}
+
 static int ip3_listen(struct net_session *s, uint16_t port)
 {
     int fd = net_socket(s);
@@ -394,14 +545,20 @@ int cmd_iperf3(int argc, char **argv)
         {"port", required_argument, NULL, OPT_PORT},
         {"server", no_argument, NULL, OPT_SERVER},
         {"one-off", no_argument, NULL, OPT_ONE_OFF},
+        {"client", required_argument, NULL, OPT_CLIENT},
+        {"time", required_argument, NULL, OPT_TIME},
+        {"parallel", required_argument, NULL, OPT_PARALLEL},
         {NULL, 0, NULL, 0},
     };
     struct net_options o;
     net_options_init(&o);
     uint16_t port = 5201;
-    bool server = false, once = false;
+    bool server = false, once = false, client = false;
+    uint32_t host = 0;
+    finack_time_t duration = FINACK_SEC(10);
+    int parallel = 1;
     int c;
-    while ((c = tool_next_option_short(argc, argv, ":s1", options, false)) != -1) {
+    while ((c = tool_next_option_short(argc, argv, ":s1c:t:P:", options, false)) != -1) {
         if (net_option(&o, c, optarg)) continue;
         switch (c) {
         case OPT_PORT: port = (uint16_t)tool_parse_uint("--port", optarg, 1, 65535); break;
@@ -409,13 +566,35 @@ int cmd_iperf3(int argc, char **argv)
         case OPT_SERVER: server = true; break;
         case '1':
         case OPT_ONE_OFF: once = true; break;
+        case 'c':
+        case OPT_CLIENT: {
+            uint8_t len;
+            if (finack_parse_ipv4(optarg, &host, &len) < 0 || len != 32)
+                tool_usage_error("-c '%s': expected an IPv4 address A.B.C.D", optarg);
+            client = true;
+            break;
+        }
+        case 't':
+        case OPT_TIME: duration = tool_parse_seconds("--time", optarg, 86400); break;
+        case 'P':
+        case OPT_PARALLEL:
+            parallel = (int)tool_parse_uint("--parallel", optarg, 1, IP3_MAX_STREAMS);
+            break;
         }
     }
     net_options_check(&o);
-    if (!server) tool_usage_error("only the server is implemented: give -s");
+    if (server == client) tool_usage_error("give one of -s and -c HOST (try 'finack help iperf3')");
+    if (once && !server) tool_usage_error("-1 goes with -s");
 
     struct net_session s;
     if (net_open(&s, &o, "iperf3") < 0) return TOOL_EXIT_FAILURE;
+    if (client) {
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+                                  .sin_addr.s_addr = htonl(host)};
+        int rc = ip3_client(&s, &sin, duration, parallel);
+        net_close(&s);
+        return rc < 0 && rc != -EINTR ? TOOL_EXIT_FAILURE : TOOL_EXIT_OK;
+    }
     int lfd = ip3_listen(&s, port);
     int rc = lfd < 0 ? lfd : 0;
     if (lfd < 0) {

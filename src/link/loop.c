@@ -449,7 +449,9 @@ ssize_t finack_loop_send(struct finack_loop *loop, int fd, const void *buf, size
     int core_flags = flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL);
     ssize_t rc;
     for (;;) {
-        rc = finack_send(loop->stack, fd, p + done, len - done, core_flags);
+        /* With bytes of this call already in, an error ends the call with
+         * their count and stays pending for the next (socket_send). */
+        rc = socket_send(loop->stack, fd, p + done, len - done, core_flags, done);
         if (rc > 0) {
             done += (size_t)rc;
             if (done == len) break;

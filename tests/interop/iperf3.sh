@@ -3,7 +3,9 @@
 # (-t 3), finack sending (-R -t 3), four parallel streams (-P 4 -t 2), and
 # Linux sending over 1% loss each way (-t 3); each must end with iperf3
 # exit 0 and bytes received. A 2 MB test (-n 2M) is captured and checked.
-# A UDP test is refused. Prints iperf3's receiver rate for each.
+# A UDP test is refused. Then `finack iperf3 -c` against Linux's
+# `iperf3 -s` (-t 2, and -P 2): finack sending, the server's count must be
+# above zero and iperf3 -s must exit 0. Prints the receiver rate for each.
 #
 # usage: bash tests/interop/iperf3.sh /path/to/finack
 # Exit 0 pass, 1 fail, 77 skipped.
@@ -49,4 +51,20 @@ finack_start iperf3 -s --tun fa0 --addr 10.77.0.2/24 --pcap "$tmp/iperf3.pcap"
 client "captured, -n 2M" -n 2M
 finack_stop
 check_capture "$tmp/iperf3.pcap"
+
+# finack's client against Linux's server: one test each (-1).
+for streams in 1 2; do
+    in_ns timeout 30 iperf3 -s -1 -B 10.77.0.1 >"$tmp/iperf3s.out" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do in_ns ss -tln | grep -q ':5201 ' && break; sleep 0.05; done
+    in_ns timeout 30 "$finack" iperf3 -c 10.77.0.1 -t 2 -P "$streams" --tun fa0 \
+        --addr 10.77.0.2/24 >"$tmp/client.out" 2>"$tmp/client.err" ||
+        fail "finack iperf3 -c -P $streams: exit $?: $(head -n1 "$tmp/client.err")"
+    wait "$server_pid" || fail "iperf3 -s exited $? after finack's test: $(tail -n2 "$tmp/iperf3s.out")"
+    line=$(cat "$tmp/client.out")
+    echo "finack → Linux iperf3 -s, -P $streams: ${line#finack iperf3: }"
+    got=$(sed -n 's/.*server received \([0-9]*\) bytes.*/\1/p' "$tmp/client.out")
+    [ -n "$got" ] && [ "$got" -gt 0 ] || fail "finack iperf3 -c: the server received nothing"
+    grep -q "receiver" "$tmp/iperf3s.out" || fail "iperf3 -s printed no receiver line"
+done
 echo "PASS: iperf3 measured finack"

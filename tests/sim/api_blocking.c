@@ -463,6 +463,25 @@ static void send_econnreset_then_epipe(struct pair *p)
     EXPECT_EQ(finack_loop_send(p->loop_b, k.c, "x", 1, 0), -EPIPE);
 }
 
+/* A blocking send() that put some bytes in and then met the reset: the
+ * count comes back, and the error is left for the next call. Linux:
+ * ECONNRESET from the next send(). Needs src/link/loop.c to continue
+ * with socket_send(..., done). */
+static void send_partial_then_reset(struct pair *p)
+{
+    struct conn3 k;
+    EXPECT(small_buffers(p, &k) >= 0);
+    struct bg b = {.call = BG_SEND, .loop = p->loop_b, .fd = k.c, .buf = buf, .len = 65536};
+    EXPECT(bg_start(&b));
+    struct linger lg = {1, 0};
+    finack_loop_setsockopt(p->loop_a, k.s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    finack_loop_close(p->loop_a, k.s);
+    pthread_join(b.th, NULL);
+    EXPECT(b.rc > 0 && b.rc < 65536);
+    EXPECT_EQ(finack_loop_send(p->loop_b, k.c, "x", 1, 0), -ECONNRESET);
+    EXPECT_EQ(finack_loop_send(p->loop_b, k.c, "x", 1, 0), -EPIPE);
+}
+
 /* ==== poll ================================================================================ */
 
 static void poll_waits_and_times_out(struct pair *p)
@@ -609,6 +628,7 @@ static const struct cell cells[] = {
      NULL},
     {"send", "EPIPE (SHUT_WR)", send_epipe_after_shut_wr, NULL},
     {"send", "ECONNRESET, then EPIPE", send_econnreset_then_epipe, NULL},
+    {"send", "partial, then ECONNRESET", send_partial_then_reset, NULL},
     {"poll", "waits, times out, EFAULT", poll_waits_and_times_out,
      "blocking/poll-timeout-and-pollin.pkt, sim.loop_blocking test_poll"},
     {"bind", "EADDRINUSE (TIME_WAIT) / SO_REUSEADDR", restart_eaddrinuse_then_reuseaddr,
