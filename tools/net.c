@@ -14,6 +14,7 @@
 
 #include "finack/control.h"
 #include "finack/pcap.h"
+#include "finack/trace.h"
 #include "finack/runtime.h"
 #include "finack/socket.h"
 #include "finack/tun.h"
@@ -67,6 +68,7 @@ bool net_option(struct net_options *o, int c, const char *value)
     case NET_OPT_DELAY: o->impair.delay = net_parse_ms("--delay", value); break;
     case NET_OPT_SEED: o->impair.seed = tool_parse_uint("--seed", value, 0, UINT64_MAX); break;
     case NET_OPT_VERBOSE: o->verbose = true; break;
+    case NET_OPT_TRACE: o->trace_path = value; break;
     default: return false;
     }
     return true;
@@ -192,6 +194,13 @@ int net_open(struct net_session *s, const struct net_options *o, const char *nam
             finack_tun_set_capture(s->tun, s->pcap);
         }
     }
+    if (rc == 0 && o->trace_path != NULL) {
+        rc = tool_trace_open(&s->trace, o->trace_path);
+        if (rc < 0)
+            tool_error("cannot write trace '%s': %s", o->trace_path, tool_strerror(rc));
+        else
+            finack_stack_set_trace(s->stack, tool_trace_event, s->trace);
+    }
     if (rc == 0) {
         rc = finack_loop_start(&s->loop, s->stack, &link);
         if (rc < 0) tool_error("cannot start the run loop: %s", tool_strerror(rc));
@@ -238,6 +247,11 @@ void net_close(struct net_session *s)
         finack_tun_set_capture(s->tun, NULL);
         int rc = finack_pcap_close(s->pcap);
         if (rc < 0) tool_error("writing the capture: %s", tool_strerror(rc));
+    }
+    if (s->trace != NULL) {
+        finack_stack_set_trace(s->stack, NULL, NULL);
+        int rc = tool_trace_close(s->trace);
+        if (rc < 0) tool_error("writing the trace: %s", tool_strerror(rc));
     }
     if (s->stack != NULL) finack_stack_destroy(s->stack);
     finack_impair_destroy(s->impair);

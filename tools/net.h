@@ -33,6 +33,7 @@ enum {
     NET_OPT_DUPLICATE,
     NET_OPT_SEED,
     NET_OPT_VERBOSE,
+    NET_OPT_TRACE,
     NET_OPT__END, /* a subcommand's own options start here */
 };
 
@@ -50,7 +51,8 @@ enum {
         {"reorder", required_argument, NULL, NET_OPT_REORDER},                                  \
         {"duplicate", required_argument, NULL, NET_OPT_DUPLICATE},                              \
         {"seed", required_argument, NULL, NET_OPT_SEED},                                        \
-        {"verbose", no_argument, NULL, NET_OPT_VERBOSE}
+        {"verbose", no_argument, NULL, NET_OPT_VERBOSE},                                        \
+        {"trace", required_argument, NULL, NET_OPT_TRACE}
 
 /* The text for the options above, for each subcommand's usage. */
 #define NET_OPTIONS_USAGE                                                                       \
@@ -70,6 +72,8 @@ enum {
     "  --duplicate P    send each packet twice with probability P\n"                            \
     "  --seed N         seed for the impairments' random draws (default 1)\n"                   \
     "  --verbose        print the stack's counters to stderr on exit\n"                         \
+    "  --trace FILE     write every state change, segment, drop and timer as JSON\n"            \
+    "                   lines to FILE (docs/TRACE.md; 'finack ladder FILE' draws it)\n"        \
     "Impairments apply on finack's side of the device, in both directions, each\n"              \
     "with its own random stream (finack/impair.h); the capture sees the device side.\n"         \
     "There is no --msl: the stack does not expose MSL (TIME_WAIT lasts 2 x 60 s).\n"
@@ -87,6 +91,7 @@ struct net_options {
     uint32_t mtu;   /* 0: the device's */
     int mss, sndbuf, rcvbuf; /* 0: the stack's default (sndbuf: NET_DEFAULT_SNDBUF) */
     const char *pcap_path;
+    const char *trace_path;
     struct finack_impair_config impair;
     bool verbose;
 };
@@ -106,6 +111,7 @@ struct net_session {
     struct finack_tun *tun;
     struct finack_impair *impair;
     struct finack_pcap *pcap;
+    struct tool_trace *trace;
     struct finack_stack *stack;
     struct finack_loop *loop;
     struct finack_control *control; /* NULL if it could not start */

@@ -94,6 +94,16 @@ double tool_parse_probability(const char *option, const char *text);
  * returned in microseconds. */
 finack_time_t tool_parse_seconds(const char *option, const char *text, uint32_t max_seconds);
 
+/* ---- Traces (--trace FILE) ----------------------------------------------------
+ * A JSON-lines trace file (docs/TRACE.md): open it, hand tool_trace_event
+ * and the handle to finack_stack_set_trace(), close it after the stack
+ * stopped. Returns 0 or a negative errno (close: the first write error). */
+struct tool_trace;
+int tool_trace_open(struct tool_trace **out, const char *path);
+struct finack_trace_event;
+void tool_trace_event(void *ctx, const struct finack_trace_event *event);
+int tool_trace_close(struct tool_trace *t);
+
 /* ---- Reports ------------------------------------------------------------------ */
 /* The stack's non-zero counters and drop reasons, nstat style, one per line:
  *   #finack TITLE

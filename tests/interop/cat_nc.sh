@@ -8,6 +8,8 @@
 #   4. half-close, finack the server: a Linux client sends, shuts down its
 #      side, and reads finack's 1 MB to the end;
 #   5. case 1 again with 2% loss and 2% reordering each way, captured.
+# Case 3 also writes a --trace, which finack ladder must draw from
+# SYN_SENT through TIME_WAIT.
 #
 # usage: bash tests/interop/cat_nc.sh /path/to/finack
 # Exit 0 pass, 1 fail, 77 skipped.
@@ -85,13 +87,21 @@ PY
 in_ns timeout 60 python3 "$tmp/server.py" &
 py_pid=$!
 wait_listen 5001
-in_ns timeout 60 "$finack" cat --tun fa0 --addr 10.77.0.2/24 10.77.0.1 5001 <"$tmp/a.bin" \
-    >"$tmp/cat.out" 2>"$tmp/finack.err" || fail "half-close (finack client): exit $?"
+in_ns timeout 60 "$finack" cat --tun fa0 --addr 10.77.0.2/24 --trace "$tmp/cat.trace" \
+    10.77.0.1 5001 <"$tmp/a.bin" >"$tmp/cat.out" 2>"$tmp/finack.err" ||
+    fail "half-close (finack client): exit $?"
 wait "$py_pid" || fail "half-close (finack client): the server failed"
 want="$(stat -c %s "$tmp/a.bin") $(sha256sum <"$tmp/a.bin" | cut -d' ' -f1)"
 [ "$(cat "$tmp/cat.out")" = "$want" ] ||
     fail "half-close (finack client): server answered '$(cat "$tmp/cat.out")', expected '$want'"
 echo "half-close, finack client: the answer after its FIN arrived"
+# Its --trace, drawn: finack's side goes through the active close.
+"$finack" ladder --ascii "$tmp/cat.trace" >"$tmp/cat.ladder" 2>"$tmp/ladder.err" ||
+    fail "finack ladder on cat's --trace: $(head -n1 "$tmp/ladder.err")"
+for st in SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT; do
+    grep -q "\[$st\]" "$tmp/cat.ladder" || fail "cat's trace drawn without [$st]"
+done
+echo "half-close, finack client: --trace drawn by finack ladder, SYN_SENT to TIME_WAIT"
 
 # 4: half-close with finack as the server
 head -c 1000000 "$tmp/b.bin" >"$tmp/b1.bin"
