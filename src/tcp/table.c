@@ -229,9 +229,9 @@ void tcp_listener_remove(struct tcp_conn *conn)
 static bool addr_overlap(uint32_t a, uint32_t b) { return a == 0 || b == 0 || a == b; }
 
 /* Whether binding laddr:lport would collide. Listeners always collide;
- * with reuse (the new socket's SO_REUSEADDR), connections in TIME_WAIT or
- * whose own socket had SO_REUSEADDR don't, as on Linux. A scan of every
- * connection, but only on an explicit bind(), never per packet. */
+ * with reuse (the new socket's SO_REUSEADDR), connections whose own socket
+ * had SO_REUSEADDR don't, in any state but LISTEN, as on Linux. A scan of
+ * every connection, but only on an explicit bind(), never per packet. */
 bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool reuse)
 {
     for (struct tcp_conn *c = *listen_bucket(tcp, lport); c; c = c->hash_next)
@@ -239,15 +239,16 @@ bool tcp_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool
     for (size_t i = 0; i < tcp->bucket_count; i++) {
         for (struct tcp_conn *c = tcp->buckets[i]; c; c = c->hash_next) {
             if (c->tuple.lport != lport || !addr_overlap(c->tuple.laddr, laddr)) continue;
-            /* As Linux's inet_bind_conflict: with SO_REUSEADDR on both,
-             * only a listener conflicts. A TIME_WAIT connection yields to
-             * the new socket's SO_REUSEADDR alone (the article's server
-             * restart), as the TIME_WAIT records below do. */
-            if (reuse && (c->state == TCPS_TIME_WAIT || c->reuseaddr)) continue;
+            /* As Linux's inet_bind_conflict: with SO_REUSEADDR on both
+             * sockets, only a listener conflicts. In TIME_WAIT too the old
+             * socket must have had it (Linux copies it to tw_reuse): a
+             * server restarting with SO_REUSEADDR binds beside the TIME_WAIT
+             * of a run that also set it, not of one that did not. */
+            if (reuse && c->reuseaddr) continue;
             return true;
         }
     }
-    return !reuse && tcp_tw_port_in_use(tcp, laddr, lport, addr_overlap);
+    return tcp_tw_port_in_use(tcp, laddr, lport, reuse, addr_overlap);
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),

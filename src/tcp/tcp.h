@@ -259,6 +259,7 @@ struct tcp_timewait {
     uint8_t rcv_wscale;
     uint8_t snd_wscale;       /* the peer's, for traces of what it sends */
     bool ts_ok;
+    bool reuseaddr;           /* its socket had SO_REUSEADDR (Linux's tw_reuse) */
     finack_time_t msl;
     finack_time_t last_challenge;
     struct timer timer;       /* 2·MSL */
@@ -372,7 +373,9 @@ bool tcp_tw_reusable(const struct tcp_timewait *tw, const struct tcp_segment *se
 void tcp_tw_close(struct tcp_timewait *tw); /* ends it: TIME_WAIT -> CLOSED */
 void tcp_tw_free(struct tcp_timewait *tw);
 void tcp_tw_free_all(struct tcp_stack *tcp);
-bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport,
+/* A TIME_WAIT record holds laddr:lport, unless reuse (the new socket's
+ * SO_REUSEADDR) and the record's socket had SO_REUSEADDR too. */
+bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool reuse,
                         bool (*overlap)(uint32_t, uint32_t));
 
 /* Half-open records (tcp/synrecv.c). */

@@ -108,6 +108,7 @@ bool tcp_tw_compact(struct tcp_conn *conn)
     tw->rcv_wscale = conn->rcv_wscale;
     tw->snd_wscale = conn->snd_wscale;
     tw->ts_ok = conn->ts_ok;
+    tw->reuseaddr = conn->reuseaddr;
     tw->ts_recent = conn->ts_recent;
     tw->ts_offset = conn->ts_offset;
     tw->msl = conn->msl;
@@ -221,11 +222,13 @@ void tcp_tw_free_all(struct tcp_stack *tcp)
     tcp->tw_bucket_count = tcp->tw_count = 0;
 }
 
-bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport,
+bool tcp_tw_port_in_use(struct tcp_stack *tcp, uint32_t laddr, uint16_t lport, bool reuse,
                         bool (*overlap)(uint32_t, uint32_t))
 {
     for (size_t i = 0; i < tcp->tw_bucket_count; i++)
         for (struct tcp_timewait *tw = tcp->tw_buckets[i]; tw; tw = tw->hash_next)
-            if (tw->tuple.lport == lport && overlap(tw->tuple.laddr, laddr)) return true;
+            if (tw->tuple.lport == lport && overlap(tw->tuple.laddr, laddr) &&
+                !(reuse && tw->reuseaddr))
+                return true;
     return false;
 }

@@ -510,6 +510,9 @@ static void restart_eaddrinuse_then_reuseaddr(struct pair *p)
      * test_server_restart, which also serves a client after). */
     struct conn3 k;
     EXPECT(connected(p, &k));
+    /* A server with SO_REUSEADDR (on the accepted socket here; Linux also
+     * needs it on the old socket, see api_matrix). */
+    EXPECT_EQ(set_int(p->loop_a, k.s, SOL_SOCKET, SO_REUSEADDR, 1), 0);
     /* The server closes first, and sees the client's FIN: TIME_WAIT. */
     EXPECT_EQ(finack_loop_shutdown(p->loop_a, k.s, SHUT_WR), 0);
     EXPECT_EQ(finack_loop_recv(p->loop_b, k.c, buf, 16, 0), 0);

@@ -648,6 +648,10 @@ static void test_server_restart(void)
     REQUIRE(pair_open(&p));
     int lfd, c, s;
     REQUIRE(connected(&p, &lfd, &c, &s));
+    /* The server sets SO_REUSEADDR (Linux wants it on the old socket as
+     * well as on the new one). */
+    int one = 1;
+    CHECK_EQ(finack_loop_setsockopt(p.loop_a, s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
     /* The server closes first (its FIN, then the client's): it ends in
      * TIME_WAIT, which holds the port for 2·MSL. */
     CHECK_EQ(finack_loop_shutdown(p.loop_a, s, SHUT_WR), 0);
@@ -664,7 +668,6 @@ static void test_server_restart(void)
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     int fd = tcp_socket(p.loop_a, 0);
     CHECK_EQ(finack_loop_bind(p.loop_a, fd, (struct sockaddr *)&sin, sizeof sin), -EADDRINUSE);
-    int one = 1;
     CHECK_EQ(finack_loop_setsockopt(p.loop_a, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
     CHECK_EQ(finack_loop_bind(p.loop_a, fd, (struct sockaddr *)&sin, sizeof sin), 0);
     CHECK_EQ(finack_loop_listen(p.loop_a, fd, 4), 0);

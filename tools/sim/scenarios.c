@@ -352,6 +352,11 @@ static int play_reuseaddr(struct sim_world *w, const struct sim_params *p, struc
     struct finack_stack *s = w->stack[SERVER];
     int lfd = open_listener(w, SERVER, SERVER_PORT, 0, 0);
     if (lfd < 0) return lfd;
+    /* The server sets SO_REUSEADDR, as servers do: on Linux the option
+     * must be on the old socket too for the new one to bind beside its
+     * TIME_WAIT. Accepted connections inherit it. */
+    world_call(w, SERVER, world_set_int(w, SERVER, lfd, SOL_SOCKET, SO_REUSEADDR, 1),
+               "setsockopt(SO_REUSEADDR)");
     int cfd, afd;
     int err = open_connection(w, lfd, 0, false, &cfd, &afd);
     if (err) return err;
