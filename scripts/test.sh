@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make gcc clang libclang-rt-14-dev pkg-config iproute2 iputils-ping tshark
-          tcpdump util-linux netcat-openbsd curl wrk iperf3 python3 coreutils)
+          tcpdump util-linux netcat-openbsd curl wrk iperf3 python3 coreutils chromium
+          libxml2-utils)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
     for p in "${packages[@]}"; do
