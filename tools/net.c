@@ -2,6 +2,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -167,6 +168,28 @@ static int net_open_stack(struct net_session *s, const struct net_options *o,
     return rc;
 }
 
+/* The kernel's own address on any of its interfaces, given to finack too,
+ * would make two hosts answer for it: refuse it as "address in use" (the
+ * usual mistake: --addr with the address just given to the device). */
+static int net_check_address(const struct net_options *o)
+{
+    struct ifaddrs *list;
+    if (getifaddrs(&list) < 0) return 0; /* cannot tell: let it run */
+    int rc = 0;
+    for (struct ifaddrs *i = list; i != NULL && rc == 0; i = i->ifa_next) {
+        if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET) continue;
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+        if (ntohl(sin->sin_addr.s_addr) != o->addr) continue;
+        char text[16];
+        tool_error("cannot use address %s: %s (the kernel has it on %s; give finack another "
+                   "address on that subnet)",
+                   finack_format_ipv4(o->addr, text), tool_strerror(-EADDRINUSE), i->ifa_name);
+        rc = -EADDRINUSE;
+    }
+    freeifaddrs(list);
+    return rc;
+}
+
 int net_open(struct net_session *s, const struct net_options *o, const char *name)
 {
     *s = (struct net_session){.options = o};
@@ -175,6 +198,8 @@ int net_open(struct net_session *s, const struct net_options *o, const char *nam
         tool_error("cannot install signal handlers: %s", tool_strerror(rc));
         return rc;
     }
+    rc = net_check_address(o);
+    if (rc < 0) return rc;
     /* Device first: it is the step most likely to fail, and failing there
      * leaves nothing behind. */
     rc = finack_tun_open(&s->tun, o->tun_name, o->mtu);

@@ -139,6 +139,12 @@ run_privileged_cases() {
         done
     fi
 
+    # Address in use: the kernel's own address on the device, given to finack.
+    in_ns ip tuntap add dev fa6 mode tun || { fail "ip tuntap add fa6"; return; }
+    in_ns ip addr add 10.77.6.1/24 dev fa6
+    expect "address in use" 1 in_ns "$finack" echo --tun fa6 --addr 10.77.6.1/24 --port 7
+    grep -q 'Address already in use' "$tmp/err" || fail "address in use: the message does not say so"
+
     # Not a TUN device at all.
     expect "echo on lo" 1 in_ns "$finack" echo --tun lo --addr 10.77.5.2/24 --port 7
 
