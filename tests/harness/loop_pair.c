@@ -1,11 +1,13 @@
 #include "loop_pair.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include "finack/socket.h"
+#include "link/loop.h"
 
 struct finack_stack *loop_new_stack(const char *name, struct finack_link *link, uint32_t addr)
 {
@@ -103,4 +105,16 @@ int loop_guarded(struct finack_loop *loop, int fd)
 int loop_tcp_socket(struct finack_loop *loop, int type)
 {
     return loop_guarded(loop, finack_loop_socket(loop, AF_INET, SOCK_STREAM | type, 0));
+}
+
+double ms_since(finack_time_t t0) { return (double)(finack_clock_now() - t0) / 1000.0; }
+
+bool loop_await_waiters(struct finack_loop *loop, int n)
+{
+    finack_time_t until = finack_clock_now() + FINACK_MSEC(GUARD_MS);
+    while (loop_waiters(loop) < n) {
+        if (finack_clock_now() > until) return false;
+        sched_yield();
+    }
+    return true;
 }

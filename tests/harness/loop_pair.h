@@ -44,4 +44,10 @@ int loop_guarded(struct finack_loop *loop, int fd);
 /* A guarded TCP socket; type adds SOCK_NONBLOCK and the like. */
 int loop_tcp_socket(struct finack_loop *loop, int type);
 
+/* Milliseconds of the real clock since t0. */
+double ms_since(finack_time_t t0);
+/* Yields until n threads are asleep in loop's blocking calls; false if
+ * that takes longer than GUARD_MS. */
+bool loop_await_waiters(struct finack_loop *loop, int n);
+
 #endif

@@ -85,19 +85,6 @@ static bool connected(struct loop_pair *p, struct conn3 *k)
     return k->s >= 0;
 }
 
-static double ms_since(finack_time_t t0) { return (double)(finack_clock_now() - t0) / 1000.0; }
-
-/* Yield until n threads are asleep in loop's blocking calls. */
-static bool await_waiters(struct finack_loop *loop, int n)
-{
-    finack_time_t until = finack_clock_now() + FINACK_MSEC(GUARD_MS);
-    while (loop_waiters(loop) < n) {
-        if (finack_clock_now() > until) return false;
-        sched_yield();
-    }
-    return true;
-}
-
 /* One blocking call on another thread. */
 enum bg_call { BG_ACCEPT, BG_RECV, BG_SEND, BG_POLL };
 struct bg {
@@ -138,7 +125,7 @@ static void *bg_main(void *arg)
 static bool bg_start(struct bg *b)
 {
     if (pthread_create(&b->th, NULL, bg_main, b) != 0) return false;
-    return await_waiters(b->loop, 1);
+    return loop_await_waiters(b->loop, 1);
 }
 
 static char buf[1 << 20];

@@ -67,19 +67,6 @@ static void fill(uint8_t *buf, size_t len, size_t offset, unsigned seed)
     for (size_t i = 0; i < len; i++) buf[i] = pattern(offset + i, seed);
 }
 
-static double ms_since(finack_time_t t0) { return (double)(finack_clock_now() - t0) / 1000.0; }
-
-/* Spin (yielding) until n threads are asleep in the loop's blocking calls. */
-static bool await_waiters(struct finack_loop *loop, int n)
-{
-    finack_time_t until = finack_clock_now() + FINACK_MSEC(GUARD_MS);
-    while (loop_waiters(loop) < n) {
-        if (finack_clock_now() > until) return false;
-        sched_yield();
-    }
-    return true;
-}
-
 /* ---- 1 MB each way of a half-closed connection ---------------------------------------------- */
 
 #define BULK (1u << 20)
@@ -206,7 +193,7 @@ static void test_send_blocks_until_read(void)
     REQUIRE(pthread_create(&th, NULL, sender_main, &bs) == 0);
     /* The sender is asleep in send(), data has reached the server, and
      * 64 KiB cannot fit 4.5 KiB + 8 KiB of buffers: it must wait for us. */
-    CHECK(await_waiters(p.loop_b, 1));
+    CHECK(loop_await_waiters(p.loop_b, 1));
     struct pollfd pfd = {.fd = s, .events = POLLIN};
     CHECK_EQ(finack_loop_poll(p.loop_a, &pfd, 1, GUARD_MS), 1);
     CHECK(!atomic_load(&bs.returned));
@@ -377,7 +364,7 @@ static void *poke_main(void *arg)
 {
     struct poke *pk = arg;
     /* Once the poller sleeps, so that the wake-up is what is tested. */
-    if (await_waiters(pk->waiting_loop, 1))
+    if (loop_await_waiters(pk->waiting_loop, 1))
         pk->rc = finack_loop_send(pk->send_loop, pk->fd, "x", 1, 0);
     return NULL;
 }
@@ -633,7 +620,7 @@ static void test_stop_cancels(void)
     struct waiting_recv w = {.loop = p.loop_b, .fd = c, .rc = 1};
     pthread_t th;
     REQUIRE(pthread_create(&th, NULL, waiting_recv_main, &w) == 0);
-    CHECK(await_waiters(p.loop_b, 1));
+    CHECK(loop_await_waiters(p.loop_b, 1));
     finack_loop_stop(p.loop_b);
     p.loop_b = NULL;
     pthread_join(th, NULL);
