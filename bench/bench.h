@@ -81,6 +81,9 @@ size_t bench_rss(void);
  * over and over. */
 #define BENCH_SRC_LEN (1u << 20)
 void bench_fill(uint8_t *buf, size_t len);
+/* Whether data, received at stream offset `at`, is what the senders sent:
+ * pattern (BENCH_SRC_LEN bytes, from bench_fill) over and over. */
+bool bench_matches(const uint8_t *pattern, uint64_t at, const uint8_t *data, size_t len);
 /* With --verify: do len bytes received at stream offset `at` match what was
  * sent? (Always true without --verify.) */
 bool bench_check(const struct bench_opts *o, uint64_t at, const uint8_t *data, size_t len);

@@ -1,6 +1,7 @@
 /* Clocks, memory readings and the byte pattern, shared by finack_bench and
  * finack_tun_bench. */
 #include <malloc.h>
+#include <string.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,4 +49,17 @@ size_t bench_rss(void)
 void bench_fill(uint8_t *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)(i * 131 + (i >> 8));
+}
+
+bool bench_matches(const uint8_t *pattern, uint64_t at, const uint8_t *data, size_t len)
+{
+    while (len) {
+        size_t off = (size_t)(at % BENCH_SRC_LEN);
+        size_t n = BENCH_SRC_LEN - off < len ? BENCH_SRC_LEN - off : len;
+        if (memcmp(pattern + off, data, n)) return false;
+        data += n;
+        at += n;
+        len -= n;
+    }
+    return true;
 }

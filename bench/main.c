@@ -25,15 +25,7 @@ static uint8_t pattern[BENCH_SRC_LEN];
 bool bench_check(const struct bench_opts *o, uint64_t at, const uint8_t *data, size_t len)
 {
     if (!o->verify) return true;
-    while (len) {
-        size_t off = (size_t)(at % BENCH_SRC_LEN);
-        size_t n = BENCH_SRC_LEN - off < len ? BENCH_SRC_LEN - off : len;
-        if (memcmp(pattern + off, data, n)) return false;
-        data += n;
-        at += n;
-        len -= n;
-    }
-    return true;
+    return bench_matches(pattern, at, data, len);
 }
 
 #ifndef FINACK_BENCH_LWIP

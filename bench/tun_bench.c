@@ -52,19 +52,6 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
-static bool matches(uint64_t at, const uint8_t *data, size_t len)
-{
-    while (len) {
-        size_t off = (size_t)(at % BENCH_SRC_LEN);
-        size_t n = BENCH_SRC_LEN - off < len ? BENCH_SRC_LEN - off : len;
-        if (memcmp(pattern + off, data, n)) return false;
-        data += n;
-        at += n;
-        len -= n;
-    }
-    return true;
-}
-
 void tun_bench_report(const struct tun_bench_opts *o, const char *stack, uint64_t bytes,
                       double seconds, uint64_t segs_in)
 {
@@ -78,7 +65,7 @@ void tun_bench_report(const struct tun_bench_opts *o, const char *stack, uint64_
 /* Checks data received at stream offset `at`; exits on a mismatch. */
 void tun_bench_check(uint64_t at, const uint8_t *data, size_t len)
 {
-    if (!matches(at, data, len)) {
+    if (!bench_matches(pattern, at, data, len)) {
         char where[32];
         snprintf(where, sizeof where, "%llu", (unsigned long long)at);
         die("received bytes differ from the pattern near offset %s", where);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/prng.h"
+
 /* Room for the largest IPv4 packet a device can hand over. */
 #define IMPAIR_RX_BUF 65536u
 
@@ -45,40 +47,6 @@ struct finack_impair {
     struct finack_impair_device device;
     uint8_t *rx_buf;
 };
-
-/* ---- PRNG: splitmix64 seeds xoshiro256** (Blackman & Vigna) --------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(uint64_t s[4])
-{
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* True with probability p. No draw for p = 0, so a configuration without
- * an impairment does not move the stream the others use. */
-static bool rng_chance(uint64_t s[4], double p)
-{
-    if (p <= 0.0) return false;
-    double u = (double)(rng_next(s) >> 11) * 0x1.0p-53; /* [0, 1) */
-    return u < p;
-}
 
 /* ---- Held queues ------------------------------------------------------------------ */
 
@@ -135,8 +103,7 @@ int finack_impair_create(struct finack_impair **out, const struct finack_impair_
     /* Two streams from one seed: what one direction carries does not
      * change the other's draws. */
     uint64_t x = cfg->seed;
-    for (int d = 0; d < 2; d++)
-        for (int i = 0; i < 4; i++) imp->dir[d].rng[i] = splitmix64(&x);
+    for (int d = 0; d < 2; d++) prng_seed(imp->dir[d].rng, &x);
     *out = imp;
     return 0;
 }
@@ -167,7 +134,7 @@ static int hold_copy(struct impair_dir *d, const struct finack_impair_config *cf
         d->stats.queue_drops++;
         return 0;
     }
-    bool reorder = rng_chance(d->rng, cfg->reorder);
+    bool reorder = prng_chance(d->rng, cfg->reorder);
     struct held h = {.due = now + cfg->delay, .seq = d->next_seq++, .len = len,
                      .data = malloc(len ? len : 1)};
     if (!h.data) return -ENOMEM;
@@ -189,11 +156,11 @@ int finack_impair_push(struct finack_impair *imp, enum finack_impair_dir dir,
 {
     struct impair_dir *d = &imp->dir[dir];
     d->stats.packets++;
-    if (rng_chance(d->rng, imp->cfg.loss)) {
+    if (prng_chance(d->rng, imp->cfg.loss)) {
         d->stats.lost++;
         return 0;
     }
-    bool twice = rng_chance(d->rng, imp->cfg.duplicate);
+    bool twice = prng_chance(d->rng, imp->cfg.duplicate);
     int rc = hold_copy(d, &imp->cfg, packet, len, now);
     if (rc == 0 && twice) {
         d->stats.duplicated++;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/prng.h"
+
 /* Copies of packets in flight. Their buffers are recycled through a free
  * list, so a long run allocates only up to its peak number in flight. */
 struct sim_packet {
@@ -101,57 +103,7 @@ static finack_time_t time_max(finack_time_t a, finack_time_t b) { return a > b ?
 
 static bool side_valid(int side) { return side == FINACK_SIM_A || side == FINACK_SIM_B; }
 
-/* ---- PRNG: xoshiro256** seeded by splitmix64 (Blackman & Vigna) ---------------- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(uint64_t s[4])
-{
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-static void rng_seed(uint64_t s[4], uint64_t seed)
-{
-    /* splitmix64 never yields four zero words, which xoshiro cannot leave */
-    for (int i = 0; i < 4; i++) s[i] = splitmix64(&seed);
-}
-
-/* Uniform in [0, bound) without modulo bias: reject the top partial range. */
-static uint64_t rng_below(uint64_t s[4], uint64_t bound)
-{
-    uint64_t threshold = (0 - bound) % bound; /* 2^64 mod bound */
-    for (;;) {
-        uint64_t x = rng_next(s);
-        if (x >= threshold) return x % bound;
-    }
-}
-
-/* True with probability p. p == 0 draws nothing, so a fault that is off
- * leaves the stream of the others as it was. */
-static bool rng_chance(uint64_t s[4], double p)
-{
-    if (p <= 0) return false;
-    double u = (double)(rng_next(s) >> 11) * 0x1.0p-53; /* [0, 1) */
-    return u < p;
-}
-
-uint64_t finack_sim_random(struct finack_sim *sim) { return rng_next(sim->rng); }
+uint64_t finack_sim_random(struct finack_sim *sim) { return prng_next(sim->rng); }
 
 /* ---- The event heap: a binary min-heap on (at, seq) ------------------------------ */
 
@@ -308,9 +260,9 @@ static int schedule_copy(struct finack_sim *sim, struct sim_path *path, struct s
     p->dst = dst;
     p->len = len;
     if (len) memcpy(p->data, bytes, len);
-    if (len && rng_chance(sim->rng, path->cfg.corrupt)) {
-        size_t byte = (size_t)rng_below(sim->rng, len);
-        p->data[byte] ^= (uint8_t)(1u << rng_below(sim->rng, 8));
+    if (len && prng_chance(sim->rng, path->cfg.corrupt)) {
+        size_t byte = (size_t)prng_below(sim->rng, len);
+        p->data[byte] ^= (uint8_t)(1u << prng_below(sim->rng, 8));
         path->stats.corrupted++;
     }
     int err = heap_push(sim, (struct sim_event){.at = at, .seq = sim->next_seq++, .packet = p});
@@ -324,15 +276,15 @@ static int propagate(struct finack_sim *sim, struct sim_path *path, struct sim_e
 {
     const struct finack_sim_path *cfg = &path->cfg;
     finack_time_t at = departure + cfg->latency;
-    if (cfg->jitter) at += rng_below(sim->rng, cfg->jitter + 1);
-    bool reordered = rng_chance(sim->rng, cfg->reorder);
+    if (cfg->jitter) at += prng_below(sim->rng, cfg->jitter + 1);
+    bool reordered = prng_chance(sim->rng, cfg->reorder);
     if (reordered) {
         at += reorder_delay(cfg);
         path->stats.reordered++;
     } else {
         at = time_max(at, path->last_arrival);
     }
-    bool duplicated = rng_chance(sim->rng, cfg->duplicate);
+    bool duplicated = prng_chance(sim->rng, cfg->duplicate);
     if (!reordered) path->last_arrival = at + duplicated;
     int err = schedule_copy(sim, path, dst, bytes, len, at);
     if (err || !duplicated) return err;
@@ -352,7 +304,7 @@ static int path_send(struct finack_sim_link *link, int side, const uint8_t *byte
         path->stats.too_big++;
         return -EMSGSIZE;
     }
-    if (rng_chance(sim->rng, path->cfg.loss)) {
+    if (prng_chance(sim->rng, path->cfg.loss)) {
         path->stats.lost++;
         return 0;
     }
@@ -499,7 +451,7 @@ int finack_sim_create(struct finack_sim **out, uint64_t seed)
     if (!out) return -EINVAL;
     struct finack_sim *sim = calloc(1, sizeof *sim);
     if (!sim) return -ENOMEM;
-    rng_seed(sim->rng, seed);
+    prng_seed(sim->rng, &seed);
     *out = sim;
     return 0;
 }

@@ -27,13 +27,11 @@
 #include "finack/runtime.h"
 #include "finack/socket.h"
 #include "link/loop.h"
+#include "loop_pair.h"
 #include "test.h"
 
-#define ADDR_A 0x0a000001u  /* 10.0.0.1, the server */
-#define ADDR_B 0x0a000002u  /* 10.0.0.2, the client */
 #define SILENT 0x0a000003u  /* on the subnet, nobody there */
 #define PORT 5000
-#define GUARD_MS 10000      /* the longest any call may wait */
 
 static int cell_checks;
 
@@ -48,90 +46,23 @@ static int cell_checks;
         CHECK_EQ(x, y);        \
     } while (0)
 
-struct pair {
-    struct finack_dgram_link *la, *lb;
-    struct finack_stack *a, *b;
-    struct finack_loop *loop_a, *loop_b;
-};
-
-static struct finack_stack *new_stack(const char *name, struct finack_link *link, uint32_t addr)
-{
-    struct finack_stack_config cfg;
-    finack_stack_config_init(&cfg);
-    cfg.name = name;
-    struct finack_stack *stack;
-    if (finack_stack_create(&stack, &cfg) != 0) return NULL;
-    if (finack_stack_add_interface(stack, link, addr, 24) != 0) {
-        finack_stack_destroy(stack);
-        return NULL;
-    }
-    return stack;
-}
-
-static void pair_close(struct pair *p)
-{
-    if (p->loop_a) finack_loop_stop(p->loop_a);
-    if (p->loop_b) finack_loop_stop(p->loop_b);
-    if (p->a) finack_stack_destroy(p->a);
-    if (p->b) finack_stack_destroy(p->b);
-    if (p->la) finack_dgram_link_free(p->la);
-    if (p->lb) finack_dgram_link_free(p->lb);
-    memset(p, 0, sizeof *p);
-}
-
-static bool pair_open(struct pair *p)
-{
-    memset(p, 0, sizeof *p);
-    if (finack_dgram_link_pair(&p->la, &p->lb, 1500) != 0) return false;
-    struct finack_loop_link la = finack_dgram_link_loop(p->la);
-    struct finack_loop_link lb = finack_dgram_link_loop(p->lb);
-    p->a = new_stack("A", la.link, ADDR_A);
-    p->b = new_stack("B", lb.link, ADDR_B);
-    if (!p->a || !p->b || finack_loop_start(&p->loop_a, p->a, &la) != 0 ||
-        finack_loop_start(&p->loop_b, p->b, &lb) != 0) {
-        pair_close(p);
-        return false;
-    }
-    return true;
-}
-
 /* The server's stack goes silent: its loop stops reading the link. */
-static void silence_a(struct pair *p)
+static void silence_a(struct loop_pair *p)
 {
     finack_loop_stop(p->loop_a);
     p->loop_a = NULL;
 }
 
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
-                                .sin_addr.s_addr = htonl(addr)};
-}
 #define SA(x) ((struct sockaddr *)&(x))
-
-static int set_timeo(struct finack_loop *loop, int fd, int name, long ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    return finack_loop_setsockopt(loop, fd, SOL_SOCKET, name, &tv, sizeof tv);
-}
 
 static int set_int(struct finack_loop *loop, int fd, int level, int name, int v)
 {
     return finack_loop_setsockopt(loop, fd, level, name, &v, sizeof v);
 }
 
-static int tcp_socket(struct finack_loop *loop, int type)
+static int listener(struct loop_pair *p, uint16_t port)
 {
-    int fd = finack_loop_socket(loop, AF_INET, SOCK_STREAM | type, 0);
-    if (fd < 0) return fd;
-    set_timeo(loop, fd, SO_RCVTIMEO, GUARD_MS);
-    set_timeo(loop, fd, SO_SNDTIMEO, GUARD_MS);
-    return fd;
-}
-
-static int listener(struct pair *p, uint16_t port)
-{
-    int fd = tcp_socket(p->loop_a, 0);
+    int fd = loop_tcp_socket(p->loop_a, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, port);
     if (fd < 0 || finack_loop_bind(p->loop_a, fd, SA(sin), sizeof sin) != 0 ||
         finack_loop_listen(p->loop_a, fd, 8) != 0)
@@ -143,28 +74,15 @@ struct conn3 {
     int c, s, l; /* client on B, accepted on A, listener on A */
 };
 
-static bool connected(struct pair *p, struct conn3 *k)
+static bool connected(struct loop_pair *p, struct conn3 *k)
 {
     k->l = listener(p, PORT);
-    k->c = tcp_socket(p->loop_b, 0);
+    k->c = loop_tcp_socket(p->loop_b, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     if (k->l < 0 || k->c < 0 || finack_loop_connect(p->loop_b, k->c, SA(sin), sizeof sin) != 0)
         return false;
     k->s = finack_loop_accept(p->loop_a, k->l, NULL, NULL);
     return k->s >= 0;
-}
-
-static double ms_since(finack_time_t t0) { return (double)(finack_clock_now() - t0) / 1000.0; }
-
-/* Yield until n threads are asleep in loop's blocking calls. */
-static bool await_waiters(struct finack_loop *loop, int n)
-{
-    finack_time_t until = finack_clock_now() + FINACK_MSEC(GUARD_MS);
-    while (loop_waiters(loop) < n) {
-        if (finack_clock_now() > until) return false;
-        sched_yield();
-    }
-    return true;
 }
 
 /* One blocking call on another thread. */
@@ -207,37 +125,37 @@ static void *bg_main(void *arg)
 static bool bg_start(struct bg *b)
 {
     if (pthread_create(&b->th, NULL, bg_main, b) != 0) return false;
-    return await_waiters(b->loop, 1);
+    return loop_await_waiters(b->loop, 1);
 }
 
 static char buf[1 << 20];
 
 /* ==== connect ============================================================================= */
 
-static void connect_waits_for_handshake(struct pair *p)
+static void connect_waits_for_handshake(struct loop_pair *p)
 {
     int l = listener(p, PORT);
-    int c = tcp_socket(p->loop_b, 0);
+    int c = loop_tcp_socket(p->loop_b, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     EXPECT(l >= 0);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), 0);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), -EISCONN);
 }
 
-static void connect_econnrefused_then_again(struct pair *p)
+static void connect_econnrefused_then_again(struct loop_pair *p)
 {
     /* Linux: a blocking connect() refused is ECONNREFUSED, and the socket
      * may connect again. */
-    int c = tcp_socket(p->loop_b, 0);
+    int c = loop_tcp_socket(p->loop_b, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), -ECONNREFUSED);
     EXPECT(listener(p, PORT) >= 0);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), 0);
 }
 
-static void connect_etimedout_user_timeout(struct pair *p)
+static void connect_etimedout_user_timeout(struct loop_pair *p)
 {
-    int c = tcp_socket(p->loop_b, 0);
+    int c = loop_tcp_socket(p->loop_b, 0);
     EXPECT_EQ(set_int(p->loop_b, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 300), 0);
     struct sockaddr_in sin = sin_of(SILENT, PORT);
     finack_time_t t0 = finack_clock_now();
@@ -245,12 +163,12 @@ static void connect_etimedout_user_timeout(struct pair *p)
     EXPECT(ms_since(t0) >= 300.0);
 }
 
-static void connect_einprogress_sndtimeo(struct pair *p)
+static void connect_einprogress_sndtimeo(struct loop_pair *p)
 {
     /* Linux: SO_SNDTIMEO ends the wait, the handshake goes on:
      * EINPROGRESS, then EALREADY. */
-    int c = tcp_socket(p->loop_b, 0);
-    EXPECT_EQ(set_timeo(p->loop_b, c, SO_SNDTIMEO, 100), 0);
+    int c = loop_tcp_socket(p->loop_b, 0);
+    EXPECT_EQ(loop_set_timeo(p->loop_b, c, SO_SNDTIMEO, 100), 0);
     struct sockaddr_in sin = sin_of(SILENT, PORT);
     finack_time_t t0 = finack_clock_now();
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), -EINPROGRESS);
@@ -258,9 +176,9 @@ static void connect_einprogress_sndtimeo(struct pair *p)
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), -EALREADY);
 }
 
-static void connect_nonblocking_socket(struct pair *p)
+static void connect_nonblocking_socket(struct loop_pair *p)
 {
-    int c = tcp_socket(p->loop_b, SOCK_NONBLOCK);
+    int c = loop_tcp_socket(p->loop_b, SOCK_NONBLOCK);
     struct sockaddr_in sin = sin_of(SILENT, PORT);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), -EINPROGRESS);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), -EALREADY);
@@ -268,22 +186,22 @@ static void connect_nonblocking_socket(struct pair *p)
 
 /* ==== accept ============================================================================== */
 
-static void accept_waits_for_connection(struct pair *p)
+static void accept_waits_for_connection(struct loop_pair *p)
 {
     int l = listener(p, PORT);
     struct bg b = {.call = BG_ACCEPT, .loop = p->loop_a, .fd = l};
     EXPECT(bg_start(&b));
-    int c = tcp_socket(p->loop_b, 0);
+    int c = loop_tcp_socket(p->loop_b, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     EXPECT_EQ(finack_loop_connect(p->loop_b, c, SA(sin), sizeof sin), 0);
     pthread_join(b.th, NULL);
     EXPECT(b.rc >= 0);
 }
 
-static void accept_eagain_rcvtimeo_and_nonblock(struct pair *p)
+static void accept_eagain_rcvtimeo_and_nonblock(struct loop_pair *p)
 {
     int l = listener(p, PORT);
-    EXPECT_EQ(set_timeo(p->loop_a, l, SO_RCVTIMEO, 50), 0);
+    EXPECT_EQ(loop_set_timeo(p->loop_a, l, SO_RCVTIMEO, 50), 0);
     finack_time_t t0 = finack_clock_now();
     EXPECT_EQ(finack_loop_accept(p->loop_a, l, NULL, NULL), -EAGAIN);
     EXPECT(ms_since(t0) >= 50.0);
@@ -291,7 +209,7 @@ static void accept_eagain_rcvtimeo_and_nonblock(struct pair *p)
     EXPECT_EQ(finack_loop_accept(p->loop_a, l, NULL, NULL), -EAGAIN);
 }
 
-static void accept_ecanceled_on_stop(struct pair *p)
+static void accept_ecanceled_on_stop(struct loop_pair *p)
 {
     int l = listener(p, PORT);
     struct bg b = {.call = BG_ACCEPT, .loop = p->loop_a, .fd = l};
@@ -304,7 +222,7 @@ static void accept_ecanceled_on_stop(struct pair *p)
 /* ==== recv ================================================================================ */
 
 /* The article: recv() blocks until data arrives. */
-static void recv_waits_for_data(struct pair *p)
+static void recv_waits_for_data(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -317,7 +235,7 @@ static void recv_waits_for_data(struct pair *p)
     EXPECT(memcmp(got, "late", 4) == 0);
 }
 
-static void recv_zero_on_fin_while_waiting(struct pair *p)
+static void recv_zero_on_fin_while_waiting(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -331,7 +249,7 @@ static void recv_zero_on_fin_while_waiting(struct pair *p)
     EXPECT_EQ(finack_loop_recv(p->loop_a, k.s, buf, 16, 0), 5);
 }
 
-static void recv_econnreset_while_waiting(struct pair *p)
+static void recv_econnreset_while_waiting(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -345,18 +263,18 @@ static void recv_econnreset_while_waiting(struct pair *p)
     EXPECT_EQ(finack_loop_recv(p->loop_b, k.c, buf, 16, 0), 0);
 }
 
-static void recv_eagain_rcvtimeo_and_dontwait(struct pair *p)
+static void recv_eagain_rcvtimeo_and_dontwait(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
     EXPECT_EQ(finack_loop_recv(p->loop_b, k.c, buf, 16, MSG_DONTWAIT), -EAGAIN);
-    EXPECT_EQ(set_timeo(p->loop_b, k.c, SO_RCVTIMEO, 50), 0);
+    EXPECT_EQ(loop_set_timeo(p->loop_b, k.c, SO_RCVTIMEO, 50), 0);
     finack_time_t t0 = finack_clock_now();
     EXPECT_EQ(finack_loop_recv(p->loop_b, k.c, buf, 16, 0), -EAGAIN);
     EXPECT(ms_since(t0) >= 50.0);
 }
 
-static void recv_etimedout_keepalive(struct pair *p)
+static void recv_etimedout_keepalive(struct loop_pair *p)
 {
     /* SO_KEEPALIVE, idle 1 s, 1 probe 1 s apart: ETIMEDOUT about 2 s
      * after the peer goes silent, while recv() waits. */
@@ -372,7 +290,7 @@ static void recv_etimedout_keepalive(struct pair *p)
     EXPECT(ms_since(t0) >= 1500.0);
 }
 
-static void recv_etimedout_user_timeout(struct pair *p)
+static void recv_etimedout_user_timeout(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -387,7 +305,7 @@ static void recv_etimedout_user_timeout(struct pair *p)
 
 /* The article: send() returns once the bytes are copied, before the peer
  * has read them (here, before it even tries). */
-static void send_returns_after_copy(struct pair *p)
+static void send_returns_after_copy(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -398,12 +316,12 @@ static void send_returns_after_copy(struct pair *p)
     EXPECT(memcmp(got, data, sizeof got) == 0);
 }
 
-static int small_buffers(struct pair *p, struct conn3 *k)
+static int small_buffers(struct loop_pair *p, struct conn3 *k)
 {
     k->l = listener(p, PORT);
     int rcv = 8192, snd = 4608;
     finack_loop_setsockopt(p->loop_a, k->l, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-    k->c = tcp_socket(p->loop_b, 0);
+    k->c = loop_tcp_socket(p->loop_b, 0);
     finack_loop_setsockopt(p->loop_b, k->c, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     if (finack_loop_connect(p->loop_b, k->c, SA(sin), sizeof sin) != 0) return -1;
@@ -411,7 +329,7 @@ static int small_buffers(struct pair *p, struct conn3 *k)
     return k->s;
 }
 
-static void send_waits_for_room(struct pair *p)
+static void send_waits_for_room(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(small_buffers(p, &k) >= 0);
@@ -428,12 +346,12 @@ static void send_waits_for_room(struct pair *p)
     EXPECT_EQ(n, 65536);
 }
 
-static void send_eagain_sndtimeo_partial_then_none(struct pair *p)
+static void send_eagain_sndtimeo_partial_then_none(struct loop_pair *p)
 {
     /* Linux: a send timeout returns what went in, or EAGAIN if nothing. */
     struct conn3 k;
     EXPECT(small_buffers(p, &k) >= 0);
-    EXPECT_EQ(set_timeo(p->loop_b, k.c, SO_SNDTIMEO, 50), 0);
+    EXPECT_EQ(loop_set_timeo(p->loop_b, k.c, SO_SNDTIMEO, 50), 0);
     ssize_t n = finack_loop_send(p->loop_b, k.c, buf, 65536, 0);
     EXPECT(n > 0 && n < 65536);
     finack_time_t t0 = finack_clock_now();
@@ -442,7 +360,7 @@ static void send_eagain_sndtimeo_partial_then_none(struct pair *p)
     EXPECT_EQ(finack_loop_send(p->loop_b, k.c, buf, 1, MSG_DONTWAIT), -EAGAIN);
 }
 
-static void send_epipe_after_shut_wr(struct pair *p)
+static void send_epipe_after_shut_wr(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -450,7 +368,7 @@ static void send_epipe_after_shut_wr(struct pair *p)
     EXPECT_EQ(finack_loop_send(p->loop_b, k.c, "x", 1, 0), -EPIPE);
 }
 
-static void send_econnreset_then_epipe(struct pair *p)
+static void send_econnreset_then_epipe(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -467,7 +385,7 @@ static void send_econnreset_then_epipe(struct pair *p)
  * count comes back, and the error is left for the next call. Linux:
  * ECONNRESET from the next send(). Needs src/link/loop.c to continue
  * with socket_send(..., done). */
-static void send_partial_then_reset(struct pair *p)
+static void send_partial_then_reset(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(small_buffers(p, &k) >= 0);
@@ -484,7 +402,7 @@ static void send_partial_then_reset(struct pair *p)
 
 /* ==== poll ================================================================================ */
 
-static void poll_waits_and_times_out(struct pair *p)
+static void poll_waits_and_times_out(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -504,7 +422,7 @@ static void poll_waits_and_times_out(struct pair *p)
 
 /* ==== the calls that do not wait ========================================================== */
 
-static void restart_eaddrinuse_then_reuseaddr(struct pair *p)
+static void restart_eaddrinuse_then_reuseaddr(struct loop_pair *p)
 {
     /* The article's server restart (as sim.loop_blocking
      * test_server_restart, which also serves a client after). */
@@ -520,7 +438,7 @@ static void restart_eaddrinuse_then_reuseaddr(struct pair *p)
     EXPECT_EQ(finack_loop_recv(p->loop_a, k.s, buf, 16, 0), 0);
     EXPECT_EQ(finack_loop_close(p->loop_a, k.s), 0);
     EXPECT_EQ(finack_loop_close(p->loop_a, k.l), 0);
-    int fd = tcp_socket(p->loop_a, 0);
+    int fd = loop_tcp_socket(p->loop_a, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     EXPECT_EQ(finack_loop_bind(p->loop_a, fd, SA(sin), sizeof sin), -EADDRINUSE);
     EXPECT_EQ(set_int(p->loop_a, fd, SOL_SOCKET, SO_REUSEADDR, 1), 0);
@@ -528,7 +446,7 @@ static void restart_eaddrinuse_then_reuseaddr(struct pair *p)
     EXPECT_EQ(finack_loop_listen(p->loop_a, fd, 4), 0);
 }
 
-static void wrappers_pass_errors_through(struct pair *p)
+static void wrappers_pass_errors_through(struct loop_pair *p)
 {
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     socklen_t len = sizeof sin;
@@ -550,7 +468,7 @@ static void wrappers_pass_errors_through(struct pair *p)
     EXPECT_EQ(finack_loop_poll(p->loop_b, &pfd, 1, -1), 1); /* POLLNVAL: no wait */
     EXPECT_EQ(pfd.revents, POLLNVAL);
     /* Blocking sockets fail the same way as the core where nothing waits. */
-    int c = tcp_socket(p->loop_b, 0);
+    int c = loop_tcp_socket(p->loop_b, 0);
     EXPECT_EQ(finack_loop_send(p->loop_b, c, "x", 1, 0), -EPIPE);
     EXPECT_EQ(finack_loop_recv(p->loop_b, c, buf, 1, 0), -ENOTCONN);
     EXPECT_EQ(finack_loop_accept(p->loop_b, c, NULL, NULL), -EINVAL);
@@ -574,7 +492,7 @@ static void names_of(void *ctx, struct finack_stack *stack)
     n->rc_peer = finack_getpeername(stack, n->fd, SA(n->peer), &b);
 }
 
-static void names_through_loop_call(struct pair *p)
+static void names_through_loop_call(struct loop_pair *p)
 {
     struct conn3 k;
     EXPECT(connected(p, &k));
@@ -595,7 +513,7 @@ static void names_through_loop_call(struct pair *p)
 
 struct cell {
     const char *call, *error;
-    void (*run)(struct pair *p);
+    void (*run)(struct loop_pair *p);
     const char *also;
 };
 
@@ -647,15 +565,15 @@ static void run_cells(const char *call)
     for (size_t i = 0; i < NCELLS; i++) {
         const struct cell *c = &cells[i];
         if (strcmp(c->call, call) != 0) continue;
-        struct pair p;
-        REQUIRE(pair_open(&p));
+        struct loop_pair p;
+        REQUIRE(loop_pair_open(&p));
         int failed_before = test_current_failed;
         cell_checks = 0;
         c->run(&p);
         if (cell_checks == 0) test_fail(__FILE__, __LINE__, "cell made no assertion");
         if (test_current_failed != failed_before)
             fprintf(stderr, "  ^ in cell %s / blocking / %s\n", c->call, c->error);
-        pair_close(&p);
+        loop_pair_close(&p);
     }
 }
 

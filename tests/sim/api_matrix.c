@@ -396,6 +396,29 @@ static void bind_eaddrinuse_time_wait_then_reuseaddr(struct world *w)
     EXPECT_EQ(finack_bind(w->b, m, SA(sa), sizeof sa), 0);
 }
 
+/* SO_REUSEADDR on both sockets lets a new server bind a port still held
+ * by an orphaned connection in FIN_WAIT_2 (or any state but LISTEN), as on
+ * Linux (inet_csk_bind_conflict: sk_reuse on both and sk2 not listening;
+ * checked on loopback). Without it on the new socket: EADDRINUSE. */
+static void bind_reuseaddr_beside_fin_wait_2(struct world *w)
+{
+    int l = listen_on(w, PORT);
+    EXPECT_EQ(set_int(w->b, l, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    connect_start(w, B_ADDR, PORT);
+    int s = -1;
+    RUN_UNTIL(w, (s = finack_accept(w->b, l, NULL, NULL)) >= 0, FINACK_SEC(5));
+    REQUIRE(s >= 0);
+    finack_close(w->b, l);
+    finack_close(w->b, s); /* B: FIN_WAIT_2 (A never closes) */
+    run_for(w, FINACK_MSEC(10));
+    int n = tcp_socket(w->b);
+    struct sockaddr_in sa = sin_of(B_ADDR, PORT);
+    EXPECT_EQ(finack_bind(w->b, n, SA(sa), sizeof sa), -EADDRINUSE);
+    EXPECT_EQ(set_int(w->b, n, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    EXPECT_EQ(finack_bind(w->b, n, SA(sa), sizeof sa), 0); /* Linux: 0 */
+    EXPECT_EQ(finack_listen(w->b, n, 4), 0);
+}
+
 /* ==== listen ============================================================================== */
 
 static void listen_ok_autobind_and_twice(struct world *w)
@@ -1428,6 +1451,7 @@ static const struct cell cells[] = {
      "time_wait/time-wait-bind-needs-reuseaddr.pkt, sim.loop_blocking test_server_restart"},
     {"bind", NB, "EADDRINUSE (TIME_WAIT of a socket without SO_REUSEADDR)",
      bind_eaddrinuse_time_wait_of_socket_without_reuseaddr, NULL},
+    {"bind", NB, "ok (FIN_WAIT_2, SO_REUSEADDR on both)", bind_reuseaddr_beside_fin_wait_2, NULL},
 
     {"listen", NB, "ok", listen_ok_autobind_and_twice, "listen/listen-twice.pkt"},
     {"listen", NB, "EBADF", listen_ebadf, NULL},

@@ -21,88 +21,14 @@
 #include "finack/runtime.h"
 #include "finack/socket.h"
 #include "link/loop.h"
+#include "loop_pair.h"
 #include "test.h"
 
-#define ADDR_A 0x0a000001u /* 10.0.0.1 */
-#define ADDR_B 0x0a000002u /* 10.0.0.2 */
 #define PORT 5000
-#define GUARD_MS 10000 /* the longest any call may wait */
-
-struct pair {
-    struct finack_dgram_link *la, *lb;
-    struct finack_stack *a, *b;
-    struct finack_loop *loop_a, *loop_b;
-};
-
-static struct finack_stack *new_stack(const char *name, struct finack_link *link, uint32_t addr)
-{
-    struct finack_stack_config cfg;
-    finack_stack_config_init(&cfg);
-    cfg.name = name;
-    struct finack_stack *stack;
-    if (finack_stack_create(&stack, &cfg) != 0) return NULL;
-    if (finack_stack_add_interface(stack, link, addr, 24) != 0) {
-        finack_stack_destroy(stack);
-        return NULL;
-    }
-    return stack;
-}
-
-static void pair_close(struct pair *p)
-{
-    if (p->loop_a) finack_loop_stop(p->loop_a);
-    if (p->loop_b) finack_loop_stop(p->loop_b);
-    if (p->a) finack_stack_destroy(p->a);
-    if (p->b) finack_stack_destroy(p->b);
-    if (p->la) finack_dgram_link_free(p->la);
-    if (p->lb) finack_dgram_link_free(p->lb);
-    memset(p, 0, sizeof *p);
-}
-
-static bool pair_open(struct pair *p)
-{
-    memset(p, 0, sizeof *p);
-    if (finack_dgram_link_pair(&p->la, &p->lb, 1500) != 0) return false;
-    struct finack_loop_link la = finack_dgram_link_loop(p->la);
-    struct finack_loop_link lb = finack_dgram_link_loop(p->lb);
-    p->a = new_stack("A", la.link, ADDR_A);
-    p->b = new_stack("B", lb.link, ADDR_B);
-    if (!p->a || !p->b || finack_loop_start(&p->loop_a, p->a, &la) != 0 ||
-        finack_loop_start(&p->loop_b, p->b, &lb) != 0) {
-        pair_close(p);
-        return false;
-    }
-    return true;
-}
-
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
-                                .sin_addr.s_addr = htonl(addr)};
-}
-
-static int set_timeo(struct finack_loop *loop, int fd, int name, long ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    return finack_loop_setsockopt(loop, fd, SOL_SOCKET, name, &tv, sizeof tv);
-}
-
-static int guarded(struct finack_loop *loop, int fd)
-{
-    if (fd < 0) return fd;
-    set_timeo(loop, fd, SO_RCVTIMEO, GUARD_MS);
-    set_timeo(loop, fd, SO_SNDTIMEO, GUARD_MS);
-    return fd;
-}
-
-static int tcp_socket(struct finack_loop *loop, int type)
-{
-    return guarded(loop, finack_loop_socket(loop, AF_INET, SOCK_STREAM | type, 0));
-}
 
 static int listener(struct finack_loop *loop, uint16_t port, int backlog)
 {
-    int fd = tcp_socket(loop, 0);
+    int fd = loop_tcp_socket(loop, 0);
     struct sockaddr_in sin = sin_of(ADDR_A, port);
     if (fd < 0 || finack_loop_bind(loop, fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
         finack_loop_listen(loop, fd, backlog) != 0)
@@ -112,7 +38,7 @@ static int listener(struct finack_loop *loop, uint16_t port, int backlog)
 
 static int connect_to(struct finack_loop *loop, uint32_t addr, uint16_t port, int *err)
 {
-    int fd = tcp_socket(loop, 0);
+    int fd = loop_tcp_socket(loop, 0);
     if (fd < 0) return fd;
     struct sockaddr_in sin = sin_of(addr, port);
     *err = finack_loop_connect(loop, fd, (struct sockaddr *)&sin, sizeof sin);
@@ -120,7 +46,7 @@ static int connect_to(struct finack_loop *loop, uint32_t addr, uint16_t port, in
 }
 
 /* A connected pair of sockets: *c on B, *s on A. */
-static bool connected(struct pair *p, int *lfd, int *c, int *s)
+static bool connected(struct loop_pair *p, int *lfd, int *c, int *s)
 {
     *lfd = listener(p->loop_a, PORT, 16);
     if (*lfd < 0) return false;
@@ -139,19 +65,6 @@ static uint8_t pattern(size_t i, unsigned seed)
 static void fill(uint8_t *buf, size_t len, size_t offset, unsigned seed)
 {
     for (size_t i = 0; i < len; i++) buf[i] = pattern(offset + i, seed);
-}
-
-static double ms_since(finack_time_t t0) { return (double)(finack_clock_now() - t0) / 1000.0; }
-
-/* Spin (yielding) until n threads are asleep in the loop's blocking calls. */
-static bool await_waiters(struct finack_loop *loop, int n)
-{
-    finack_time_t until = finack_clock_now() + FINACK_MSEC(GUARD_MS);
-    while (loop_waiters(loop) < n) {
-        if (finack_clock_now() > until) return false;
-        sched_yield();
-    }
-    return true;
 }
 
 /* ---- 1 MB each way of a half-closed connection ---------------------------------------------- */
@@ -197,8 +110,8 @@ static void *bulk_server_main(void *arg)
 
 static void test_bulk_half_close(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     struct bulk_server sv = {.loop = p.loop_a, .lfd = listener(p.loop_a, PORT, 4), .eof = 99};
     REQUIRE(sv.lfd >= 0);
     pthread_t th;
@@ -235,7 +148,7 @@ static void test_bulk_half_close(void)
     free(data);
     finack_loop_close(p.loop_b, fd);
     finack_loop_close(p.loop_a, sv.lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* ---- send() blocks on a full buffer until the peer reads ------------------------------------ */
@@ -260,12 +173,12 @@ static void *sender_main(void *arg)
 
 static void test_send_blocks_until_read(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd = listener(p.loop_a, PORT, 4);
     int small = 8192;
     CHECK_EQ(finack_loop_setsockopt(p.loop_a, lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
-    int c = tcp_socket(p.loop_b, 0);
+    int c = loop_tcp_socket(p.loop_b, 0);
     int snd = 4608;
     CHECK_EQ(finack_loop_setsockopt(p.loop_b, c, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd), 0);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
@@ -280,7 +193,7 @@ static void test_send_blocks_until_read(void)
     REQUIRE(pthread_create(&th, NULL, sender_main, &bs) == 0);
     /* The sender is asleep in send(), data has reached the server, and
      * 64 KiB cannot fit 4.5 KiB + 8 KiB of buffers: it must wait for us. */
-    CHECK(await_waiters(p.loop_b, 1));
+    CHECK(loop_await_waiters(p.loop_b, 1));
     struct pollfd pfd = {.fd = s, .events = POLLIN};
     CHECK_EQ(finack_loop_poll(p.loop_a, &pfd, 1, GUARD_MS), 1);
     CHECK(!atomic_load(&bs.returned));
@@ -302,18 +215,18 @@ static void test_send_blocks_until_read(void)
     finack_loop_close(p.loop_b, c);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* ---- Timeouts, refusals, non-blocking sockets ----------------------------------------------- */
 
 static void test_recv_timeout(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd, c, s;
     REQUIRE(connected(&p, &lfd, &c, &s));
-    CHECK_EQ(set_timeo(p.loop_b, c, SO_RCVTIMEO, 50), 0);
+    CHECK_EQ(loop_set_timeo(p.loop_b, c, SO_RCVTIMEO, 50), 0);
     struct timeval tv;
     socklen_t len = sizeof tv;
     CHECK_EQ(finack_loop_getsockopt(p.loop_b, c, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), 0);
@@ -326,21 +239,21 @@ static void test_recv_timeout(void)
     double ms = ms_since(t0);
     if (ms < 50.0) test_fail(__FILE__, __LINE__, "recv returned after %.3f ms, before 50", ms);
     /* accept() times out by SO_RCVTIMEO too. */
-    CHECK_EQ(set_timeo(p.loop_a, lfd, SO_RCVTIMEO, 20), 0);
+    CHECK_EQ(loop_set_timeo(p.loop_a, lfd, SO_RCVTIMEO, 20), 0);
     t0 = finack_clock_now();
     CHECK_EQ(finack_loop_accept(p.loop_a, lfd, NULL, NULL), -EAGAIN);
     CHECK(ms_since(t0) >= 20.0);
     finack_loop_close(p.loop_b, c);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* SO_RCVTIMEO/SO_SNDTIMEO take a struct timeval with Linux's rules. */
 static void test_timeout_options(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int fd = finack_loop_socket(p.loop_b, AF_INET, SOCK_STREAM, 0);
     struct timeval tv = {.tv_sec = 1, .tv_usec = 1000000};
     CHECK_EQ(finack_loop_setsockopt(p.loop_b, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), -EDOM);
@@ -374,27 +287,27 @@ static void test_timeout_options(void)
     CHECK_EQ(finack_loop_setsockopt(p.loop_a, lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
     CHECK_EQ(finack_loop_accept(p.loop_a, lfd, NULL, NULL), -EAGAIN);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 static void test_connect_refused(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int err = 0;
     int fd = connect_to(p.loop_b, ADDR_A, 5999, &err);
     CHECK_EQ(err, -ECONNREFUSED);
     finack_loop_close(p.loop_b, fd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS, as Linux. */
 static void test_connect_timeout(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
-    int fd = tcp_socket(p.loop_b, 0);
-    CHECK_EQ(set_timeo(p.loop_b, fd, SO_SNDTIMEO, 30), 0);
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
+    int fd = loop_tcp_socket(p.loop_b, 0);
+    CHECK_EQ(loop_set_timeo(p.loop_b, fd, SO_SNDTIMEO, 30), 0);
     struct sockaddr_in sin = sin_of(0x0a000003u, PORT); /* nobody answers */
     finack_time_t t0 = finack_clock_now();
     CHECK_EQ(finack_loop_connect(p.loop_b, fd, (struct sockaddr *)&sin, sizeof sin),
@@ -402,19 +315,19 @@ static void test_connect_timeout(void)
     CHECK(ms_since(t0) >= 30.0);
     CHECK_EQ(finack_loop_connect(p.loop_b, fd, (struct sockaddr *)&sin, sizeof sin), -EALREADY);
     finack_loop_close(p.loop_b, fd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 static void test_nonblocking(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd = listener(p.loop_a, PORT, 4);
     CHECK_EQ(finack_loop_set_nonblock(p.loop_a, lfd, true), 0);
     CHECK_EQ(finack_loop_accept(p.loop_a, lfd, NULL, NULL), -EAGAIN);
     CHECK_EQ(finack_loop_set_nonblock(p.loop_a, lfd, false), 0);
 
-    int c = tcp_socket(p.loop_b, SOCK_NONBLOCK);
+    int c = loop_tcp_socket(p.loop_b, SOCK_NONBLOCK);
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     CHECK_EQ(finack_loop_connect(p.loop_b, c, (struct sockaddr *)&sin, sizeof sin), -EINPROGRESS);
     struct pollfd pfd = {.fd = c, .events = POLLOUT};
@@ -436,7 +349,7 @@ static void test_nonblocking(void)
     finack_loop_close(p.loop_b, c);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* ---- poll() --------------------------------------------------------------------------------- */
@@ -451,15 +364,15 @@ static void *poke_main(void *arg)
 {
     struct poke *pk = arg;
     /* Once the poller sleeps, so that the wake-up is what is tested. */
-    if (await_waiters(pk->waiting_loop, 1))
+    if (loop_await_waiters(pk->waiting_loop, 1))
         pk->rc = finack_loop_send(pk->send_loop, pk->fd, "x", 1, 0);
     return NULL;
 }
 
 static void test_poll(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd, c, s;
     REQUIRE(connected(&p, &lfd, &c, &s));
     struct pollfd pfd[2] = {{.fd = c, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
@@ -484,7 +397,7 @@ static void test_poll(void)
     finack_loop_close(p.loop_b, c);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* The descriptor an application adds to its own epoll set: readable when
@@ -492,8 +405,8 @@ static void test_poll(void)
  * which. */
 static void test_ready_fd_in_own_epoll(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd, c, s;
     REQUIRE(connected(&p, &lfd, &c, &s));
     int rfd = finack_loop_ready_fd(p.loop_b);
@@ -525,7 +438,7 @@ static void test_ready_fd_in_own_epoll(void)
     finack_loop_close(p.loop_b, c);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* ---- Many threads: no lost wake-ups --------------------------------------------------------- */
@@ -535,7 +448,7 @@ static void test_ready_fd_in_own_epoll(void)
 #define ROUNDS 3
 
 struct many {
-    struct pair *p;
+    struct loop_pair *p;
     int lfd;
     atomic_int failures;
     atomic_int served, echoed;
@@ -610,8 +523,8 @@ static void *echo_client_main(void *arg)
 
 static void test_many_threads(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     struct many m = {.p = &p, .lfd = listener(p.loop_a, PORT, 128)};
     REQUIRE(m.lfd >= 0);
     int one = 1;
@@ -630,7 +543,7 @@ static void test_many_threads(void)
     CHECK_EQ(atomic_load(&m.served), CLIENTS * CONNS_PER_CLIENT);
     CHECK_EQ(atomic_load(&m.echoed), CLIENTS * CONNS_PER_CLIENT * ROUNDS);
     finack_loop_close(p.loop_a, m.lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* ---- A server restarting on its port while TIME_WAIT holds it ------------------------------- */
@@ -644,8 +557,8 @@ static void state_of(void *ctx, struct finack_stack *stack)
 
 static void test_server_restart(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd, c, s;
     REQUIRE(connected(&p, &lfd, &c, &s));
     /* The server sets SO_REUSEADDR (Linux wants it on the old socket as
@@ -666,7 +579,7 @@ static void test_server_restart(void)
     CHECK_EQ(finack_loop_close(p.loop_a, lfd), 0);
 
     struct sockaddr_in sin = sin_of(ADDR_A, PORT);
-    int fd = tcp_socket(p.loop_a, 0);
+    int fd = loop_tcp_socket(p.loop_a, 0);
     CHECK_EQ(finack_loop_bind(p.loop_a, fd, (struct sockaddr *)&sin, sizeof sin), -EADDRINUSE);
     CHECK_EQ(finack_loop_setsockopt(p.loop_a, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
     CHECK_EQ(finack_loop_bind(p.loop_a, fd, (struct sockaddr *)&sin, sizeof sin), 0);
@@ -682,7 +595,7 @@ static void test_server_restart(void)
     finack_loop_close(p.loop_b, c);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, fd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 /* ---- Stopping the loop under a waiting call ------------------------------------------------- */
@@ -703,14 +616,14 @@ static void *waiting_recv_main(void *arg)
 
 static void test_stop_cancels(void)
 {
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     int lfd, c, s;
     REQUIRE(connected(&p, &lfd, &c, &s));
     struct waiting_recv w = {.loop = p.loop_b, .fd = c, .rc = 1};
     pthread_t th;
     REQUIRE(pthread_create(&th, NULL, waiting_recv_main, &w) == 0);
-    CHECK(await_waiters(p.loop_b, 1));
+    CHECK(loop_await_waiters(p.loop_b, 1));
     finack_loop_stop(p.loop_b);
     p.loop_b = NULL;
     pthread_join(th, NULL);
@@ -720,7 +633,7 @@ static void test_stop_cancels(void)
     CHECK_EQ(finack_close(p.b, c), 0);
     finack_loop_close(p.loop_a, s);
     finack_loop_close(p.loop_a, lfd);
-    pair_close(&p);
+    loop_pair_close(&p);
 }
 
 TEST_MAIN("loop_blocking", TEST_CASE(test_bulk_half_close), TEST_CASE(test_send_blocks_until_read),

@@ -18,99 +18,26 @@
 #include "finack/loop.h"
 #include "finack/runtime.h"
 #include "finack/socket.h"
+#include "loop_pair.h"
 #include "test.h"
 
-#define ADDR_A 0x0a000001u /* 10.0.0.1 */
-#define ADDR_B 0x0a000002u /* 10.0.0.2 */
 #define PORT 5000
 #define DELAY_MS 20
 
-struct net {
-    struct finack_dgram_link *la, *lb;
-    struct finack_impair *imp;
-    struct finack_stack *a, *b;
-    struct finack_loop *loop_a, *loop_b;
-};
-
-static ssize_t dgram_read(void *ctx, uint8_t *buf, size_t cap, finack_time_t now)
+static int listen_a(struct loop_pair *n)
 {
-    (void)now;
-    int fd = *(int *)ctx;
-    ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
-    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-    return n;
-}
-
-static struct finack_stack *new_stack(const char *name, struct finack_link *link, uint32_t addr)
-{
-    struct finack_stack_config cfg;
-    finack_stack_config_init(&cfg);
-    cfg.name = name;
-    struct finack_stack *stack;
-    if (finack_stack_create(&stack, &cfg) != 0) return NULL;
-    if (finack_stack_add_interface(stack, link, addr, 24) != 0) {
-        finack_stack_destroy(stack);
-        return NULL;
-    }
-    return stack;
-}
-
-static void net_close(struct net *n)
-{
-    if (n->loop_a) finack_loop_stop(n->loop_a);
-    if (n->loop_b) finack_loop_stop(n->loop_b);
-    if (n->a) finack_stack_destroy(n->a);
-    if (n->b) finack_stack_destroy(n->b);
-    finack_impair_destroy(n->imp);
-    if (n->la) finack_dgram_link_free(n->la);
-    if (n->lb) finack_dgram_link_free(n->lb);
-}
-
-static int fd_b; /* the impaired end's descriptor, for dgram_read */
-
-static bool net_open(struct net *n, const struct finack_impair_config *cfg)
-{
-    *n = (struct net){0};
-    if (finack_dgram_link_pair(&n->la, &n->lb, 1500) != 0) return false;
-    struct finack_loop_link la = finack_dgram_link_loop(n->la);
-    struct finack_loop_link lb_raw = finack_dgram_link_loop(n->lb);
-    fd_b = lb_raw.fd;
-    struct finack_impair_device dev = {.link = lb_raw.link, .fd = lb_raw.fd,
-                                       .read = dgram_read, .ctx = &fd_b};
-    struct finack_loop_link lb;
-    if (finack_impair_create(&n->imp, cfg) != 0 || finack_impair_attach(n->imp, &dev, &lb) != 0)
-        return false;
-    n->a = new_stack("A", la.link, ADDR_A);
-    n->b = new_stack("B", lb.link, ADDR_B);
-    return n->a && n->b && finack_loop_start(&n->loop_a, n->a, &la) == 0 &&
-           finack_loop_start(&n->loop_b, n->b, &lb) == 0;
-}
-
-static void guard(struct finack_loop *loop, int fd)
-{
-    struct timeval tv = {.tv_sec = 10};
-    finack_loop_setsockopt(loop, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    finack_loop_setsockopt(loop, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-static int listen_a(struct net *n)
-{
-    int fd = finack_loop_socket(n->loop_a, AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT),
-                              .sin_addr.s_addr = htonl(ADDR_A)};
-    guard(n->loop_a, fd);
+    int fd = loop_tcp_socket(n->loop_a, 0);
+    struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     if (finack_loop_bind(n->loop_a, fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
         finack_loop_listen(n->loop_a, fd, 8) != 0)
         return -1;
     return fd;
 }
 
-static int connect_b(struct net *n)
+static int connect_b(struct loop_pair *n)
 {
-    int fd = finack_loop_socket(n->loop_b, AF_INET, SOCK_STREAM, 0);
-    guard(n->loop_b, fd);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT),
-                              .sin_addr.s_addr = htonl(ADDR_A)};
+    int fd = loop_tcp_socket(n->loop_b, 0);
+    struct sockaddr_in sin = sin_of(ADDR_A, PORT);
     int rc = finack_loop_connect(n->loop_b, fd, (struct sockaddr *)&sin, sizeof sin);
     return rc == 0 ? fd : rc;
 }
@@ -122,9 +49,9 @@ static int connect_b(struct net *n)
  * the end of a call did). */
 static void test_delay_wakes_the_loop(void)
 {
-    struct net n;
+    struct loop_pair n;
     struct finack_impair_config cfg = {.delay = FINACK_MSEC(DELAY_MS), .seed = 1};
-    REQUIRE(net_open(&n, &cfg));
+    REQUIRE(loop_pair_open_impaired(&n, &cfg));
     int lfd = listen_a(&n);
     CHECK(lfd >= 0);
     finack_time_t t0 = finack_clock_now();
@@ -140,7 +67,7 @@ static void test_delay_wakes_the_loop(void)
     finack_impair_get_stats(n.imp, FINACK_IMPAIR_OUT, &out);
     finack_impair_get_stats(n.imp, FINACK_IMPAIR_IN, &in);
     CHECK(out.delivered >= 1 && in.delivered >= 1);
-    net_close(&n);
+    loop_pair_close(&n);
 }
 
 struct writer {
@@ -162,16 +89,16 @@ static void *writer_main(void *arg)
 /* Bytes arrive intact through loss, reordering and duplication each way. */
 static void test_transfer_through_faults(void)
 {
-    struct net n;
+    struct loop_pair n;
     struct finack_impair_config cfg = {.delay = FINACK_MSEC(1), .loss = 0.02, .reorder = 0.05,
                                        .duplicate = 0.02, .seed = 9};
-    REQUIRE(net_open(&n, &cfg));
+    REQUIRE(loop_pair_open_impaired(&n, &cfg));
     int lfd = listen_a(&n);
     int fd = connect_b(&n);
     REQUIRE(lfd >= 0 && fd >= 0);
     int afd = finack_loop_accept(n.loop_a, lfd, NULL, NULL);
     REQUIRE(afd >= 0);
-    guard(n.loop_a, afd);
+    loop_guarded(n.loop_a, afd);
 
     size_t len = 300000;
     uint8_t *data = malloc(len), *got = malloc(len);
@@ -203,7 +130,7 @@ static void test_transfer_through_faults(void)
     CHECK(out.lost > 0 && out.reordered > 0 && out.duplicated > 0);
     free(data);
     free(got);
-    net_close(&n);
+    loop_pair_close(&n);
 }
 
 TEST_MAIN("loop_impair", TEST_CASE(test_delay_wakes_the_loop),

@@ -15,239 +15,14 @@
 
 #include "finack/sim.h"
 #include "finack/socket.h"
+#include "sim_pair.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 #include "test.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
-#define A_ADDR 0x0a000001u
-#define B_ADDR 0x0a000002u
-#define A FINACK_SIM_A
-#define B FINACK_SIM_B
-#define LOG_CAP 512
-#define STATE_CAP 256
 #define MSL FINACK_SEC(60)
-#define LATENCY FINACK_MSEC(1)
-
-struct world;
-
-struct end {
-    struct world *w;
-    int side;
-    struct finack_stack *stack; /* NULL: a script plays this end */
-};
-
-/* One segment as it reached the far end of the link. */
-struct seg_rec {
-    finack_time_t t;
-    int from;
-    bool dropped;
-    struct tcp_segment seg; /* payload pointer cleared; payload_len kept */
-};
-
-struct state_rec {
-    finack_time_t t;
-    int side;
-    uint16_t lport, rport;
-    int from, to;
-};
-
-struct world {
-    struct finack_sim *sim;
-    struct finack_sim_link *link;
-    struct end ends[2];
-    struct seg_rec log[LOG_CAP];
-    size_t nlog;                /* may exceed LOG_CAP: later segments are counted only */
-    struct state_rec states[STATE_CAP];
-    size_t nstates;
-    unsigned transitions[2][TCPS__COUNT][TCPS__COUNT];
-    int drop_from;              /* drop the next drop_count segments sent by this end */
-    unsigned drop_count;
-    char text[4096];
-};
-
-static uint32_t addr_of_side(int side) { return side == A ? A_ADDR : B_ADDR; }
-
-static void on_packet(void *ctx, const uint8_t *packet, size_t len, finack_time_t now)
-{
-    struct end *e = ctx;
-    struct world *w = e->w;
-    struct ipv4_header ip;
-    struct tcp_segment seg;
-    bool tcp = wire_ipv4_parse(packet, len, false, &ip) == FINACK_DROP_NONE &&
-               ip.protocol == IPPROTO_TCP_ &&
-               wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, false, &seg) ==
-                   FINACK_DROP_NONE;
-    bool drop = false;
-    if (tcp && w->drop_count && w->drop_from == 1 - e->side) {
-        w->drop_count--;
-        drop = true;
-    }
-    if (tcp) {
-        if (w->nlog < LOG_CAP) {
-            struct seg_rec *r = &w->log[w->nlog];
-            r->t = now;
-            r->from = 1 - e->side;
-            r->dropped = drop;
-            r->seg = seg;
-            r->seg.payload = NULL;
-        }
-        w->nlog++;
-    }
-    if (!drop && e->stack)
-        finack_stack_input(e->stack, finack_sim_link_end(w->link, e->side), packet, len, now);
-}
-
-static void on_state(void *ctx, const struct tcp_state_change *ch)
-{
-    const struct tcp_tuple *tuple = &ch->tuple;
-    int from = (int)ch->from, to = (int)ch->to;
-    struct end *e = ctx;
-    struct world *w = e->w;
-    w->transitions[e->side][from][to]++;
-    if (tuple->rport == 0 || w->nstates == STATE_CAP) return; /* listeners */
-    w->states[w->nstates++] = (struct state_rec){
-        .t = finack_sim_now(w->sim), .side = e->side, .lport = tuple->lport,
-        .rport = tuple->rport, .from = from, .to = to};
-}
-
-static struct finack_stack *make_stack(struct world *w, int side, uint64_t seed)
-{
-    struct finack_stack_config cfg;
-    finack_stack_config_init(&cfg);
-    cfg.name = side == A ? "A" : "B";
-    cfg.secret[0] = seed * 2654435761u + (uint64_t)side;
-    cfg.secret[1] = seed * 40503u + 7;
-    struct finack_stack *s;
-    if (finack_stack_create(&s, &cfg)) abort();
-    if (finack_stack_add_interface(s, finack_sim_link_end(w->link, side), addr_of_side(side), 24))
-        abort();
-    s->on_state_change = on_state;
-    s->on_state_change_ctx = &w->ends[side];
-    if (finack_sim_add_stack(w->sim, s)) abort();
-    return s;
-}
-
-/* A world whose ends are stacks (stack_a, stack_b) or scripts. cfg NULL: the
- * default link, 1 ms each way, no faults. */
-static struct world *world_new(uint64_t seed, bool stack_a, bool stack_b,
-                               const struct finack_sim_link_config *cfg)
-{
-    struct world *w = calloc(1, sizeof *w);
-    if (!w || finack_sim_create(&w->sim, seed)) abort();
-    struct finack_sim_link_config def;
-    finack_sim_link_config_init(&def);
-    if (finack_sim_link_create(w->sim, cfg ? cfg : &def, &w->link)) abort();
-    for (int side = A; side <= B; side++) {
-        w->ends[side] = (struct end){.w = w, .side = side};
-        if (side == A ? stack_a : stack_b) w->ends[side].stack = make_stack(w, side, seed);
-        if (finack_sim_link_set_receiver(w->link, side, on_packet, &w->ends[side])) abort();
-    }
-    return w;
-}
-
-static void world_free(struct world *w)
-{
-    finack_sim_destroy(w->sim);
-    for (int side = A; side <= B; side++) finack_stack_destroy(w->ends[side].stack);
-    free(w);
-}
-
-static finack_time_t now_of(struct world *w) { return finack_sim_now(w->sim); }
-static void run_for(struct world *w, finack_time_t dt)
-{
-    finack_sim_run_until(w->sim, now_of(w) + dt);
-}
-static struct finack_stack *stack_a(struct world *w) { return w->ends[A].stack; }
-static struct finack_stack *stack_b(struct world *w) { return w->ends[B].stack; }
-
-/* Run in 1 ms steps until cond holds or limit_us pass. */
-#define RUN_UNTIL(w, cond, limit_us)                                                \
-    do {                                                                            \
-        finack_time_t until_ = now_of(w) + (limit_us);                              \
-        while (!(cond) && now_of(w) < until_) run_for((w), FINACK_MSEC(1));         \
-    } while (0)
-
-/* The ladder of segments logged from index first on. */
-static const char *ladder(struct world *w, size_t first)
-{
-    size_t n = 0;
-    w->text[0] = '\0';
-    for (size_t i = first; i < w->nlog && i < LOG_CAP; i++) {
-        const struct seg_rec *r = &w->log[i];
-        char flags[10];
-        n += (size_t)snprintf(w->text + n, sizeof w->text - n, "%s%c%s", n ? " " : "",
-                              r->from == A ? '>' : '<', tcp_flags_string(r->seg.flags, flags));
-        if (r->seg.payload_len)
-            n += (size_t)snprintf(w->text + n, sizeof w->text - n, ":%zu", r->seg.payload_len);
-        if (r->dropped) n += (size_t)snprintf(w->text + n, sizeof w->text - n, "!");
-        if (n >= sizeof w->text - 16) break;
-    }
-    return w->text;
-}
-
-/* The states one end's connections went through (lport 0: any), in order. */
-static const char *states_of(struct world *w, int side, uint16_t lport)
-{
-    size_t n = 0;
-    w->text[0] = '\0';
-    for (size_t i = 0; i < w->nstates; i++) {
-        const struct state_rec *r = &w->states[i];
-        if (r->side != side || (lport && r->lport != lport)) continue;
-        n += (size_t)snprintf(w->text + n, sizeof w->text - n, "%s%s", n ? " " : "",
-                              tcp_state_name((enum tcp_state)r->to));
-    }
-    return w->text;
-}
-
-/* When one end's connection (lport 0: any) first entered state; NEVER if not. */
-static finack_time_t entered(const struct world *w, int side, uint16_t lport, int state)
-{
-    for (size_t i = 0; i < w->nstates; i++) {
-        const struct state_rec *r = &w->states[i];
-        if (r->side == side && (!lport || r->lport == lport) && r->to == state) return r->t;
-    }
-    return FINACK_TIME_NEVER;
-}
-
-static const struct tcp_segment *logged(const struct world *w, size_t i)
-{
-    return i < w->nlog && i < LOG_CAP ? &w->log[i].seg : NULL;
-}
-
-/* A scripted end sends seg (ports, seq, ack, flags, window, payload). */
-static void peer_send(struct world *w, int side, const struct tcp_segment *seg)
-{
-    uint8_t buf[1600];
-    uint32_t src = addr_of_side(side), dst = addr_of_side(1 - side);
-    int n = wire_tcp_emit(buf + IPV4_HEADER_MIN, sizeof buf - IPV4_HEADER_MIN, src, dst, seg);
-    if (n < 0) abort();
-    struct ipv4_header ip = {.total_len = (uint16_t)(IPV4_HEADER_MIN + n), .ttl = 64,
-                             .frag = IPV4_FLAG_DF, .protocol = IPPROTO_TCP_, .src = src,
-                             .dst = dst};
-    wire_ipv4_emit(buf, sizeof buf, &ip);
-    if (finack_sim_link_inject(w->link, side, buf, ip.total_len)) abort();
-}
-
-static struct sockaddr_in sockaddr_of(uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(ip)};
-    return a;
-}
-
-static int bind_to(struct finack_stack *s, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in sa = sockaddr_of(ip, port);
-    return finack_bind(s, fd, (struct sockaddr *)&sa, sizeof sa);
-}
-
-static int connect_to(struct finack_stack *s, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in sa = sockaddr_of(ip, port);
-    return finack_connect(s, fd, (struct sockaddr *)&sa, sizeof sa);
-}
 
 static uint16_t local_port(struct finack_stack *s, int fd)
 {
@@ -255,19 +30,6 @@ static uint16_t local_port(struct finack_stack *s, int fd)
     socklen_t len = sizeof sa;
     finack_getsockname(s, fd, (struct sockaddr *)&sa, &len);
     return ntohs(sa.sin_port);
-}
-
-static struct tcp_conn *conn_of(struct finack_stack *s, int fd)
-{
-    return s->sockets.socks[fd].conn;
-}
-
-static int so_error(struct finack_stack *s, int fd)
-{
-    int err = -1;
-    socklen_t len = sizeof err;
-    if (finack_getsockopt(s, fd, SOL_SOCKET, SO_ERROR, &err, &len)) return -1;
-    return err;
 }
 
 /* Two stacks: B listens on port 80, A connects; returns once A is
@@ -443,8 +205,7 @@ static void test_time_wait_reacks_retransmitted_fin(void)
     run_for(w, FINACK_MSEC(10));
     /* A's last ACK is lost. */
     size_t mark = w->nlog;
-    w->drop_from = A;
-    w->drop_count = 1;
+    w->drop_next[A] = 1;
     CHECK_EQ(finack_close(stack_b(w), p.afd), 0);
     run_for(w, FINACK_MSEC(100));
     CHECK_STR(ladder(w, mark), "<F. >.!");

@@ -3,8 +3,8 @@
  * probes, keepalive, TCP_USER_TIMEOUT, and the SYN_RCVD timeout. Each is
  * checked against Linux's behaviour (net/ipv4/tcp_timer.c).
  *
- * The harness is tcp_scenarios.c's: either end is a finack stack or a
- * script, every segment that reaches the far end is logged with its arrival
+ * The harness (tests/harness/sim_pair.h) is sim.tcp_scenarios' too:
+ * either end is a finack stack or a script, every segment that reaches the far end is logged with its arrival
  * time, and the ladder prints one token per segment ('>' A to B, '<' B to A,
  * tcpdump's flags, ":len" for a payload, '!' when the test dropped it). */
 #include <errno.h>
@@ -13,258 +13,14 @@
 
 #include "finack/sim.h"
 #include "finack/socket.h"
+#include "sim_pair.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 #include "test.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
-#define A_ADDR 0x0a000001u
-#define B_ADDR 0x0a000002u
-#define A FINACK_SIM_A
-#define B FINACK_SIM_B
-#define LOG_CAP 1024
-#define STATE_CAP 64
-#define LATENCY FINACK_MSEC(1)
 #define RTT (2 * LATENCY)
-
-struct world;
-
-struct end {
-    struct world *w;
-    int side;
-    struct finack_stack *stack; /* NULL: a script plays this end */
-};
-
-struct seg_rec {
-    finack_time_t t; /* arrival at the far end: sent at t - LATENCY */
-    int from;
-    bool dropped;
-    struct tcp_segment seg; /* payload pointer cleared; payload_len kept */
-};
-
-struct state_rec {
-    finack_time_t t;
-    int side;
-    int to;
-};
-
-struct world {
-    struct finack_sim *sim;
-    struct finack_sim_link *link;
-    struct end ends[2];
-    struct seg_rec log[LOG_CAP];
-    size_t nlog;
-    struct state_rec states[STATE_CAP];
-    size_t nstates;
-    bool drop_all[2];      /* drop every segment this end sends */
-    unsigned drop_next[2]; /* drop this many of the next segments this end sends */
-    char text[8192];
-};
-
-static uint32_t addr_of_side(int side) { return side == A ? A_ADDR : B_ADDR; }
-
-static void on_packet(void *ctx, const uint8_t *packet, size_t len, finack_time_t now)
-{
-    struct end *e = ctx;
-    struct world *w = e->w;
-    struct ipv4_header ip;
-    struct tcp_segment seg;
-    bool tcp = wire_ipv4_parse(packet, len, false, &ip) == FINACK_DROP_NONE &&
-               ip.protocol == IPPROTO_TCP_ &&
-               wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, false, &seg) ==
-                   FINACK_DROP_NONE;
-    bool drop = tcp && (w->drop_all[1 - e->side] || w->drop_next[1 - e->side]);
-    if (tcp && w->drop_next[1 - e->side]) w->drop_next[1 - e->side]--;
-    if (tcp) {
-        if (w->nlog < LOG_CAP) {
-            struct seg_rec *r = &w->log[w->nlog];
-            r->t = now;
-            r->from = 1 - e->side;
-            r->dropped = drop;
-            r->seg = seg;
-            r->seg.payload = NULL;
-        }
-        w->nlog++;
-    }
-    if (!drop && e->stack)
-        finack_stack_input(e->stack, finack_sim_link_end(w->link, e->side), packet, len, now);
-}
-
-static void on_state(void *ctx, const struct tcp_state_change *ch)
-{
-    const struct tcp_tuple *tuple = &ch->tuple;
-    int from = (int)ch->from, to = (int)ch->to;
-    (void)from;
-    struct end *e = ctx;
-    struct world *w = e->w;
-    if (tuple->rport == 0 || w->nstates == STATE_CAP) return; /* listeners */
-    w->states[w->nstates++] =
-        (struct state_rec){.t = finack_sim_now(w->sim), .side = e->side, .to = to};
-}
-
-static struct finack_stack *make_stack(struct world *w, int side, uint64_t seed)
-{
-    struct finack_stack_config cfg;
-    finack_stack_config_init(&cfg);
-    cfg.name = side == A ? "A" : "B";
-    cfg.secret[0] = seed * 2654435761u + (uint64_t)side;
-    cfg.secret[1] = seed * 40503u + 7;
-    struct finack_stack *s;
-    if (finack_stack_create(&s, &cfg)) abort();
-    if (finack_stack_add_interface(s, finack_sim_link_end(w->link, side), addr_of_side(side), 24))
-        abort();
-    s->on_state_change = on_state;
-    s->on_state_change_ctx = &w->ends[side];
-    if (finack_sim_add_stack(w->sim, s)) abort();
-    return s;
-}
-
-/* A world whose ends are stacks or scripts; 1 ms each way, no faults. */
-static struct world *world_new(uint64_t seed, bool stack_a, bool stack_b)
-{
-    struct world *w = calloc(1, sizeof *w);
-    if (!w || finack_sim_create(&w->sim, seed)) abort();
-    struct finack_sim_link_config cfg;
-    finack_sim_link_config_init(&cfg);
-    if (finack_sim_link_create(w->sim, &cfg, &w->link)) abort();
-    for (int side = A; side <= B; side++) {
-        w->ends[side] = (struct end){.w = w, .side = side};
-        if (side == A ? stack_a : stack_b) w->ends[side].stack = make_stack(w, side, seed);
-        if (finack_sim_link_set_receiver(w->link, side, on_packet, &w->ends[side])) abort();
-    }
-    return w;
-}
-
-/* Every logged segment with its time, for a failing test's output. */
-static void dump(struct world *w, size_t first)
-{
-    for (size_t i = first; i < w->nlog && i < LOG_CAP; i++) {
-        const struct seg_rec *r = &w->log[i];
-        char flags[10];
-        fprintf(stderr, "    [%zu] %10.6f %c %-4s seq=%u ack=%u win=%u len=%zu%s\n", i,
-                (double)r->t / 1e6, r->from == A ? '>' : '<',
-                tcp_flags_string(r->seg.flags, flags), r->seg.seq, r->seg.ack, r->seg.window,
-                r->seg.payload_len, r->dropped ? " dropped" : "");
-    }
-}
-
-static void world_free(struct world *w)
-{
-    if (test_current_failed) dump(w, 0);
-    finack_sim_destroy(w->sim);
-    for (int side = A; side <= B; side++) finack_stack_destroy(w->ends[side].stack);
-    free(w);
-}
-
-static finack_time_t now_of(struct world *w) { return finack_sim_now(w->sim); }
-static void run_for(struct world *w, finack_time_t dt)
-{
-    finack_sim_run_until(w->sim, now_of(w) + dt);
-}
-static void run_to(struct world *w, finack_time_t t) { finack_sim_run_until(w->sim, t); }
-static struct finack_stack *stack_a(struct world *w) { return w->ends[A].stack; }
-static struct finack_stack *stack_b(struct world *w) { return w->ends[B].stack; }
-
-#define RUN_UNTIL(w, cond, limit_us)                                                \
-    do {                                                                            \
-        finack_time_t until_ = now_of(w) + (limit_us);                              \
-        while (!(cond) && now_of(w) < until_) run_for((w), FINACK_MSEC(1));         \
-    } while (0)
-
-static const char *ladder(struct world *w, size_t first)
-{
-    size_t n = 0;
-    w->text[0] = '\0';
-    for (size_t i = first; i < w->nlog && i < LOG_CAP; i++) {
-        const struct seg_rec *r = &w->log[i];
-        char flags[10];
-        n += (size_t)snprintf(w->text + n, sizeof w->text - n, "%s%c%s", n ? " " : "",
-                              r->from == A ? '>' : '<', tcp_flags_string(r->seg.flags, flags));
-        if (r->seg.payload_len)
-            n += (size_t)snprintf(w->text + n, sizeof w->text - n, ":%zu", r->seg.payload_len);
-        if (r->dropped) n += (size_t)snprintf(w->text + n, sizeof w->text - n, "!");
-        if (n >= sizeof w->text - 16) break;
-    }
-    return w->text;
-}
-
-static const char *states_of(struct world *w, int side)
-{
-    size_t n = 0;
-    w->text[0] = '\0';
-    for (size_t i = 0; i < w->nstates; i++) {
-        if (w->states[i].side != side) continue;
-        n += (size_t)snprintf(w->text + n, sizeof w->text - n, "%s%s", n ? " " : "",
-                              tcp_state_name((enum tcp_state)w->states[i].to));
-    }
-    return w->text;
-}
-
-static finack_time_t entered(const struct world *w, int side, int state)
-{
-    for (size_t i = 0; i < w->nstates; i++)
-        if (w->states[i].side == side && w->states[i].to == state) return w->states[i].t;
-    return FINACK_TIME_NEVER;
-}
-
-static const struct tcp_segment *logged(const struct world *w, size_t i)
-{
-    return i < w->nlog && i < LOG_CAP ? &w->log[i].seg : NULL;
-}
-
-/* A scripted end sends seg. */
-static void peer_send(struct world *w, int side, const struct tcp_segment *seg)
-{
-    uint8_t buf[1600];
-    uint32_t src = addr_of_side(side), dst = addr_of_side(1 - side);
-    int n = wire_tcp_emit(buf + IPV4_HEADER_MIN, sizeof buf - IPV4_HEADER_MIN, src, dst, seg);
-    if (n < 0) abort();
-    struct ipv4_header ip = {.total_len = (uint16_t)(IPV4_HEADER_MIN + n), .ttl = 64,
-                             .frag = IPV4_FLAG_DF, .protocol = IPPROTO_TCP_, .src = src,
-                             .dst = dst};
-    wire_ipv4_emit(buf, sizeof buf, &ip);
-    if (finack_sim_link_inject(w->link, side, buf, ip.total_len)) abort();
-}
-
-static struct sockaddr_in sockaddr_of(uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(ip)};
-    return a;
-}
-
-static int bind_to(struct finack_stack *s, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in sa = sockaddr_of(ip, port);
-    return finack_bind(s, fd, (struct sockaddr *)&sa, sizeof sa);
-}
-
-static int connect_to(struct finack_stack *s, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in sa = sockaddr_of(ip, port);
-    return finack_connect(s, fd, (struct sockaddr *)&sa, sizeof sa);
-}
-
-static struct tcp_conn *conn_of(struct finack_stack *s, int fd)
-{
-    return s->sockets.socks[fd].conn;
-}
-
-static int set_int(struct finack_stack *s, int fd, int level, int name, int v)
-{
-    return finack_setsockopt(s, fd, level, name, &v, sizeof v);
-}
-
-static int get_int(struct finack_stack *s, int fd, int level, int name)
-{
-    int v = -12345;
-    socklen_t len = sizeof v;
-    int err = finack_getsockopt(s, fd, level, name, &v, &len);
-    return err ? err : v;
-}
-
-static int so_error(struct finack_stack *s, int fd) { return get_int(s, fd, SOL_SOCKET, SO_ERROR); }
 
 /* B listens on port 80 (with SO_RCVBUF rcvbuf if non-zero), A connects;
  * returns once A is ESTABLISHED and B has accepted. */
@@ -368,7 +124,7 @@ static void check_probe_pair(struct world *w, size_t i, const struct tcp_conn *c
  * When B reads, its window update restarts the transfer at once. */
 static void test_zero_window_probes_until_window_opens(void)
 {
-    struct world *w = world_new(1, true, true);
+    struct world *w = world_new(1, true, true, NULL);
     struct pair p;
     REQUIRE(open_pair(w, &p, 8192));
     struct tcp_conn *c = conn_of(stack_a(w), p.cfd);
@@ -444,7 +200,7 @@ static void test_zero_window_probes_until_window_opens(void)
  * and the transfer completes. */
 static void test_zero_window_probes_answered_never_time_out(void)
 {
-    struct world *w = world_new(2, true, true);
+    struct world *w = world_new(2, true, true, NULL);
     struct pair p;
     REQUIRE(open_pair(w, &p, 8192));
     struct tcp_conn *c = conn_of(stack_a(w), p.cfd);
@@ -499,7 +255,7 @@ static void test_zero_window_probes_answered_never_time_out(void)
  * figure for an RTO of 200 ms. */
 static void test_zero_window_probes_unanswered_time_out(void)
 {
-    struct world *w = world_new(3, true, true);
+    struct world *w = world_new(3, true, true, NULL);
     struct pair p;
     REQUIRE(open_pair(w, &p, 8192));
     struct tcp_conn *c = conn_of(stack_a(w), p.cfd);
@@ -525,8 +281,8 @@ static void test_zero_window_probes_unanswered_time_out(void)
     }
     CHECK_U64(w->nlog, z + 1 + 2 * 15); /* no RST */
     CHECK_U64(sent_at, t0 + FINACK_MSEC(924600));
-    CHECK_U64(entered(w, A, TCPS_CLOSED), sent_at);
-    CHECK_STR(states_of(w, A), "SYN_SENT ESTABLISHED CLOSED");
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), sent_at);
+    CHECK_STR(states_of(w, A, 0), "SYN_SENT ESTABLISHED CLOSED");
     CHECK(finack_socket_events(stack_a(w), p.cfd) & POLLERR);
     CHECK_EQ(so_error(stack_a(w), p.cfd), ETIMEDOUT);
     CHECK_EQ(so_error(stack_a(w), p.cfd), 0);
@@ -542,7 +298,7 @@ static void test_zero_window_probes_unanswered_time_out(void)
  * would reach TCP_RTO_MAX, after ten probes. */
 static void test_orphan_zero_window_gives_up(void)
 {
-    struct world *w = world_new(13, true, true);
+    struct world *w = world_new(13, true, true, NULL);
     struct pair p;
     REQUIRE(open_pair(w, &p, 8192));
     struct tcp_conn *c = conn_of(stack_a(w), p.cfd);
@@ -568,7 +324,7 @@ static void test_orphan_zero_window_gives_up(void)
     /* The eleventh would wait 204.8 s, over TCP_RTO_MAX: the end, at
      * what would have been 120 s. */
     finack_time_t end = sent_at - (TCP_MIN_RTO << 10) + TCP_MAX_RTO;
-    CHECK_U64(entered(w, A, TCPS_CLOSED), end);
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), end);
     CHECK_EQ(stack_a(w)->tcp->conn_count, 0);
     CHECK_STR(finack_socket_state(stack_b(w), p.afd), "ESTABLISHED");
     world_free(w);
@@ -590,7 +346,7 @@ static void check_keepalive(struct world *w, size_t i, const struct tcp_conn *c)
 
 static void test_keepalive_options(void)
 {
-    struct world *w = world_new(4, true, true);
+    struct world *w = world_new(4, true, true, NULL);
     struct finack_stack *s = stack_a(w);
     int fd = finack_socket(s, AF_INET, SOCK_STREAM, 0);
     /* Linux's defaults: off, 7200 s, 75 s, 9 probes, no user timeout. */
@@ -655,7 +411,7 @@ static void test_keepalive_options(void)
  * probe A resets the connection and reports ETIMEDOUT. */
 static void test_keepalive_unanswered_resets(void)
 {
-    struct world *w = world_new(5, true, true);
+    struct world *w = world_new(5, true, true, NULL);
     struct finack_stack *s = stack_a(w);
     struct pair p;
     p.cfd = finack_socket(s, AF_INET, SOCK_STREAM, 0);
@@ -668,7 +424,7 @@ static void test_keepalive_unanswered_resets(void)
     RUN_UNTIL(w, (p.afd = finack_accept(stack_b(w), p.lfd, NULL, NULL)) >= 0, FINACK_SEC(1));
     REQUIRE(p.afd >= 0);
     struct tcp_conn *c = conn_of(s, p.cfd);
-    finack_time_t est = entered(w, A, TCPS_ESTABLISHED);
+    finack_time_t est = entered(w, A, 0, TCPS_ESTABLISHED);
     CHECK_U64(est, 2 * LATENCY);
     CHECK_STR(ladder(w, 0), ">S <S. >.");
     w->drop_all[B] = true; /* B's answers never arrive */
@@ -693,7 +449,7 @@ static void test_keepalive_unanswered_resets(void)
     CHECK_EQ(logged(w, r)->flags, TCP_FLAG_RST | TCP_FLAG_ACK);
     CHECK_U64(logged(w, r)->seq, c->snd_nxt);
     CHECK_U64(logged(w, r)->ack, c->rcv_nxt);
-    CHECK_U64(entered(w, A, TCPS_CLOSED), est + FINACK_SEC(7875));
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), est + FINACK_SEC(7875));
     CHECK_STR(finack_socket_state(s, p.cfd), "CLOSED");
     char buf[4];
     CHECK_EQ(finack_recv(s, p.cfd, buf, sizeof buf, 0), -ETIMEDOUT);
@@ -712,7 +468,7 @@ static void test_keepalive_unanswered_resets(void)
  * stop, TCP_KEEPCNT probes TCP_KEEPINTVL apart, then the RST. */
 static void test_keepalive_answered_keeps_connection(void)
 {
-    struct world *w = world_new(6, true, true);
+    struct world *w = world_new(6, true, true, NULL);
     struct pair p;
     REQUIRE(open_pair(w, &p, 0));
     struct finack_stack *s = stack_a(w);
@@ -768,7 +524,7 @@ static void test_keepalive_answered_keeps_connection(void)
         check_keepalive(w, i, c);
     }
     CHECK_U64(w->log[mark + 16].t, reset + LATENCY);
-    CHECK_U64(entered(w, A, TCPS_CLOSED), reset);
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), reset);
     CHECK_EQ(so_error(s, p.cfd), ETIMEDOUT);
     CHECK_EQ(finack_recv(s, p.cfd, buf, sizeof buf, 0), 0);
     CHECK_STR(finack_socket_state(stack_b(w), p.afd), "CLOSED");
@@ -782,7 +538,7 @@ static void test_keepalive_answered_keeps_connection(void)
  * idle clock: A's probe still goes TCP_KEEPIDLE after the last ACK. */
 static void test_peer_keepalive_is_answered(void)
 {
-    struct world *w = world_new(7, true, false);
+    struct world *w = world_new(7, true, false, NULL);
     struct finack_stack *s = stack_a(w);
     int fd = finack_socket(s, AF_INET, SOCK_STREAM, 0);
     CHECK_EQ(set_int(s, fd, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
@@ -798,7 +554,7 @@ static void test_peer_keepalive_is_answered(void)
     peer_send(w, B, &seg);
     run_for(w, FINACK_MSEC(5));
     CHECK_STR(ladder(w, 0), ">S <S. >.");
-    finack_time_t est = entered(w, A, TCPS_ESTABLISHED);
+    finack_time_t est = entered(w, A, 0, TCPS_ESTABLISHED);
     CHECK_U64(est, w->log[1].t);
 
     seg.flags = TCP_FLAG_ACK;
@@ -835,7 +591,7 @@ static void test_peer_keepalive_is_answered(void)
  * relative to the send, and logs the retransmission times in *rtx. */
 static finack_time_t black_hole(uint64_t seed, int ut_ms, finack_time_t *rtx, size_t *nrtx)
 {
-    struct world *w = world_new(seed, true, true);
+    struct world *w = world_new(seed, true, true, NULL);
     struct pair p;
     if (!open_pair(w, &p, 0)) abort();
     struct finack_stack *s = stack_a(w);
@@ -853,7 +609,7 @@ static finack_time_t black_hole(uint64_t seed, int ut_ms, finack_time_t *rtx, si
         CHECK_EQ(logged(w, i)->payload_len, 100); /* no RST at the end */
         if (i > mark) rtx[(*nrtx)++] = w->log[i].t - LATENCY - at;
     }
-    finack_time_t end = entered(w, A, TCPS_CLOSED) - at;
+    finack_time_t end = entered(w, A, 0, TCPS_CLOSED) - at;
     CHECK_EQ(so_error(s, p.cfd), ETIMEDOUT);
     CHECK_STR(finack_socket_state(stack_b(w), p.afd), "ESTABLISHED");
     world_free(w);
@@ -897,7 +653,7 @@ static void test_user_timeout_ends_retransmission(void)
  * tcp_write_timeout applies it after the SYN retry count). */
 static void test_user_timeout_ends_connect(void)
 {
-    struct world *w = world_new(9, true, false); /* B ignores everything */
+    struct world *w = world_new(9, true, false, NULL); /* B ignores everything */
     struct finack_stack *s = stack_a(w);
     int fd = finack_socket(s, AF_INET, SOCK_STREAM, 0);
     CHECK_EQ(set_int(s, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 10000), 0);
@@ -908,7 +664,7 @@ static void test_user_timeout_ends_connect(void)
     static const unsigned at[] = {0, 1, 3, 7};
     for (size_t i = 0; i < 4 && i < w->nlog; i++)
         CHECK_U64(w->log[i].t, FINACK_SEC(at[i]) + LATENCY);
-    CHECK_U64(entered(w, A, TCPS_CLOSED), FINACK_SEC(10));
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), FINACK_SEC(10));
     CHECK_EQ(so_error(s, fd), ETIMEDOUT);
     world_free(w);
 }
@@ -919,7 +675,7 @@ static void test_user_timeout_ends_connect(void)
  * to end it on time. No RST. */
 static void test_user_timeout_ends_zero_window_probing(void)
 {
-    struct world *w = world_new(10, true, true);
+    struct world *w = world_new(10, true, true, NULL);
     struct pair p;
     REQUIRE(open_pair(w, &p, 8192));
     struct finack_stack *s = stack_a(w);
@@ -940,7 +696,7 @@ static void test_user_timeout_ends_zero_window_probing(void)
         CHECK_U64(w->log[i].t, t0 + FINACK_MSEC(probe_ms[k]) + LATENCY);
         check_probe_pair(w, i, c, logged(w, 1)->seq + 1, logged(w, 2)->window, 0);
     }
-    CHECK_U64(entered(w, A, TCPS_CLOSED), t0 + FINACK_MSEC(3200));
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), t0 + FINACK_MSEC(3200));
     CHECK_EQ(so_error(s, p.cfd), ETIMEDOUT);
     CHECK_STR(finack_socket_state(stack_b(w), p.afd), "ESTABLISHED");
     world_free(w);
@@ -967,7 +723,7 @@ static bool await_segment(struct world *w, int side, finack_time_t limit)
  * has said nothing for 2·TCP_RTO_MAX. */
 static void test_shrunk_window_retransmissions_probe(void)
 {
-    struct world *w = world_new(11, true, false);
+    struct world *w = world_new(11, true, false, NULL);
     struct finack_stack *s = stack_a(w);
     int fd = finack_socket(s, AF_INET, SOCK_STREAM, 0);
     CHECK_EQ(connect_to(s, fd, B_ADDR, 80), -EINPROGRESS);
@@ -1017,7 +773,7 @@ static void test_shrunk_window_retransmissions_probe(void)
     run_to(w, last + FINACK_SEC(1000));
     CHECK_U64(w->nlog, mark + 2 * 23 + 2);
     CHECK_U64(w->log[w->nlog - 1].t, last + FINACK_SEC(240) + LATENCY);
-    CHECK_U64(entered(w, A, TCPS_CLOSED), last + FINACK_SEC(360));
+    CHECK_U64(entered(w, A, 0, TCPS_CLOSED), last + FINACK_SEC(360));
     CHECK_EQ(so_error(s, fd), ETIMEDOUT);
     world_free(w);
 }
@@ -1031,7 +787,7 @@ static void test_shrunk_window_retransmissions_probe(void)
  * only when it sends: B's listener answers with a RST. */
 static void test_syn_rcvd_times_out_silently(void)
 {
-    struct world *w = world_new(12, true, true);
+    struct world *w = world_new(12, true, true, NULL);
     int lfd = finack_socket(stack_b(w), AF_INET, SOCK_STREAM, 0);
     REQUIRE(bind_to(stack_b(w), lfd, 0, 80) == 0 && finack_listen(stack_b(w), lfd, 8) == 0);
     int cfd = finack_socket(stack_a(w), AF_INET, SOCK_STREAM, 0);
@@ -1047,8 +803,8 @@ static void test_syn_rcvd_times_out_silently(void)
         CHECK_U64(logged(w, i)->seq, logged(w, 1)->seq);
         CHECK_U64(logged(w, i)->ack, logged(w, 0)->seq + 1);
     }
-    CHECK_STR(states_of(w, B), "SYN_RCVD CLOSED");
-    CHECK_U64(entered(w, B, TCPS_CLOSED), LATENCY + FINACK_SEC(63));
+    CHECK_STR(states_of(w, B, 0), "SYN_RCVD CLOSED");
+    CHECK_U64(entered(w, B, 0, TCPS_CLOSED), LATENCY + FINACK_SEC(63));
     CHECK_EQ(conn_of(stack_b(w), lfd)->half_open_count, 0);
     CHECK_EQ(stack_b(w)->tcp->conn_count, 0);
     CHECK_STR(finack_socket_state(stack_a(w), cfd), "ESTABLISHED");

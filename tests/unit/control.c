@@ -17,10 +17,9 @@
 
 #include "finack/loop.h"
 #include "finack/socket.h"
+#include "loop_pair.h"
 #include "test.h"
 
-#define ADDR_A 0x0a000001u /* 10.0.0.1 */
-#define ADDR_B 0x0a000002u /* 10.0.0.2 */
 #define PORT 7070
 
 static char run_dir[64];
@@ -44,59 +43,6 @@ static void remove_run_dir(void)
     rmdir(run_dir);
 }
 
-struct pair {
-    struct finack_dgram_link *la, *lb;
-    struct finack_stack *a, *b;
-    struct finack_loop *loop_a, *loop_b;
-};
-
-static struct finack_stack *new_stack(const char *name, struct finack_link *link, uint32_t addr)
-{
-    struct finack_stack_config cfg;
-    finack_stack_config_init(&cfg);
-    cfg.name = name;
-    struct finack_stack *stack;
-    if (finack_stack_create(&stack, &cfg) != 0) return NULL;
-    if (finack_stack_add_interface(stack, link, addr, 24) != 0) {
-        finack_stack_destroy(stack);
-        return NULL;
-    }
-    return stack;
-}
-
-static void pair_close(struct pair *p)
-{
-    if (p->loop_a) finack_loop_stop(p->loop_a);
-    if (p->loop_b) finack_loop_stop(p->loop_b);
-    if (p->a) finack_stack_destroy(p->a);
-    if (p->b) finack_stack_destroy(p->b);
-    if (p->la) finack_dgram_link_free(p->la);
-    if (p->lb) finack_dgram_link_free(p->lb);
-    memset(p, 0, sizeof *p);
-}
-
-static bool pair_open(struct pair *p)
-{
-    memset(p, 0, sizeof *p);
-    if (finack_dgram_link_pair(&p->la, &p->lb, 1500) != 0) return false;
-    struct finack_loop_link la = finack_dgram_link_loop(p->la);
-    struct finack_loop_link lb = finack_dgram_link_loop(p->lb);
-    p->a = new_stack("A", la.link, ADDR_A);
-    p->b = new_stack("B", lb.link, ADDR_B);
-    if (!p->a || !p->b || finack_loop_start(&p->loop_a, p->a, &la) != 0 ||
-        finack_loop_start(&p->loop_b, p->b, &lb) != 0) {
-        pair_close(p);
-        return false;
-    }
-    return true;
-}
-
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
-                                .sin_addr.s_addr = htonl(addr)};
-}
-
 static int count_lines(const char *text, const char *prefix)
 {
     int n = 0;
@@ -116,8 +62,8 @@ static void expected_path(char *buf, size_t len)
 static void test_loop_server_answers(void)
 {
     make_run_dir();
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     struct finack_control *ctl = NULL;
     REQUIRE(finack_control_start(&ctl, p.loop_a, "echo server") == 0);
     char want_path[128];
@@ -175,7 +121,7 @@ static void test_loop_server_answers(void)
     CHECK_EQ(stat(want_path, &st), -1);
     CHECK_EQ(finack_control_query(want_path, "conns", &text), -ENOENT);
     CHECK(text == NULL);
-    pair_close(&p);
+    loop_pair_close(&p);
     remove_run_dir();
 }
 
@@ -184,8 +130,8 @@ static void test_loop_server_answers(void)
 static void test_silent_client(void)
 {
     make_run_dir();
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     struct finack_control *ctl = NULL;
     REQUIRE(finack_control_start(&ctl, p.loop_a, "x") == 0);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -198,7 +144,7 @@ static void test_silent_client(void)
     CHECK(text && strncmp(text, "finack-control 1 ", 17) == 0);
     free(text);
     finack_control_stop(ctl);
-    pair_close(&p);
+    loop_pair_close(&p);
     remove_run_dir();
 }
 
@@ -252,7 +198,7 @@ static void test_polled_mode(void)
     struct finack_dgram_link *la, *lb;
     REQUIRE(finack_dgram_link_pair(&la, &lb, 1500) == 0);
     struct finack_loop_link l = finack_dgram_link_loop(la);
-    struct finack_stack *stack = new_stack("up", l.link, ADDR_A);
+    struct finack_stack *stack = loop_new_stack("up", l.link, ADDR_A);
     REQUIRE(stack);
     int lfd = finack_socket(stack, AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in any = sin_of(ADDR_A, 22);
@@ -319,8 +265,8 @@ static void test_run_dir_checked(void)
     snprintf(sub, sizeof sub, "%s/run", run_dir);
     CHECK_EQ(mkdir(sub, 0777), 0);
     CHECK_EQ(chmod(sub, 0777), 0);
-    struct pair p;
-    REQUIRE(pair_open(&p));
+    struct loop_pair p;
+    REQUIRE(loop_pair_open(&p));
     struct finack_control *ctl = NULL;
     CHECK_EQ(finack_control_start(&ctl, p.loop_a, "x"), -EPERM);
     CHECK(ctl == NULL);
@@ -330,7 +276,7 @@ static void test_run_dir_checked(void)
     CHECK_EQ(stat(sub, &st), 0);
     CHECK_EQ(st.st_mode & 0777, 0755);
     finack_control_stop(ctl);
-    pair_close(&p);
+    loop_pair_close(&p);
     remove_run_dir();
 }
 

@@ -574,7 +574,7 @@ int ladder_read_json(struct ladder *l, FILE *in, char *err, size_t errlen)
 
 /* ---- Writing ------------------------------------------------------------------------ */
 
-static void json_string(FILE *out, const char *s)
+void ladder_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -611,36 +611,36 @@ int ladder_write_json(const struct ladder *l, FILE *out)
         format_addr(l->addr[s], la, sizeof la);
         format_addr(l->addr[!s], ra, sizeof ra);
         fprintf(out, "{\"t_us\":%llu,\"host\":", (unsigned long long)e->t);
-        json_string(out, host);
+        ladder_json_string(out, host);
         fprintf(out, ",\"conn\":\"%s%u-%s%u\",\"ev\":", la, (unsigned)l->port[s], ra,
                 (unsigned)l->port[!s]);
         char flags[16];
         switch ((int)e->kind) {
         case FINACK_TRACE_STATE:
             fputs("\"state\",\"from\":", out);
-            json_string(out, e->from);
+            ladder_json_string(out, e->from);
             fputs(",\"to\":", out);
-            json_string(out, e->to);
+            ladder_json_string(out, e->to);
             break;
         case FINACK_TRACE_SEG:
             fprintf(out, "\"seg\",\"dir\":\"%s\",\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,"
                          "\"win\":%u,\"len\":%u,\"opts\":",
                     e->out ? "out" : "in", finack_trace_flags(e->flags, flags), (unsigned)e->seq,
                     (unsigned)e->ack, (unsigned)e->win, (unsigned)e->len);
-            json_string(out, e->opts);
+            ladder_json_string(out, e->opts);
             if (e->retransmit) fputs(",\"rtx\":true", out);
             break;
         case FINACK_TRACE_DROP:
             fputs("\"drop\",\"reason\":", out);
-            json_string(out, e->reason);
+            ladder_json_string(out, e->reason);
             break;
         case FINACK_TRACE_TIMER:
             fputs("\"timer\",\"timer\":", out);
-            json_string(out, e->timer);
+            ladder_json_string(out, e->timer);
             break;
         default:
             fputs("\"note\",\"text\":", out);
-            json_string(out, e->opts);
+            ladder_json_string(out, e->opts);
             break;
         }
         fputs("}\n", out);

@@ -152,6 +152,9 @@ int ladder_write_svg(const struct ladder *l, const struct ladder_options *o, FIL
 /* The events as JSON lines (docs/TRACE.md), one per event, in time order:
  * what ladder_read_json() reads back. */
 int ladder_write_json(const struct ladder *l, FILE *out);
+/* s as a quoted JSON string: '"' and backslash escaped, control characters
+ * as \u00XX, other bytes (UTF-8 included) as they are. */
+void ladder_json_string(FILE *out, const char *s);
 
 /* ---- Notes: the application's side (added for `finack sim`) --------------
  * What an application called and what the call returned, written beside its

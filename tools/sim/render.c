@@ -119,27 +119,12 @@ int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
     return err;
 }
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static void json_note(FILE *out, finack_time_t t, const char *host, const char *text)
 {
     fprintf(out, "{\"t_us\":%" PRIu64 ",\"host\":", (uint64_t)t);
-    json_string(out, host);
+    ladder_json_string(out, host);
     fputs(",\"ev\":\"note\",\"text\":", out);
-    json_string(out, text);
+    ladder_json_string(out, text);
     fputs("}\n", out);
 }
 
