@@ -134,3 +134,22 @@ void tool_print_counters(FILE *out, const struct finack_stack *stack, const char
                 finack_drop_reason_text(i));
     }
 }
+
+const char *tool_tun_hint(int rc)
+{
+    switch (rc) {
+    case -EPERM:
+    case -EACCES:
+        return " (run as root, or make the device first with 'ip tuntap add dev IF mode "
+               "tun user USER')";
+    case -ENOENT:
+    case -ENODEV:
+        return " (no /dev/net/tun: is the tun module loaded?)";
+    case -EBUSY:
+        return " (another process is attached to it)";
+    case -EINVAL:
+        return " (is it a TAP device, or the MTU out of its range?)";
+    default:
+        return "";
+    }
+}

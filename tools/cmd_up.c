@@ -113,26 +113,6 @@ static void up_parse(int argc, char **argv, struct up_options *o)
     tool_parse_ipv4_prefix("--addr", o->addr_text, &o->addr, &o->prefix_len);
 }
 
-/* What to try next, for the errors a user can fix. */
-static const char *up_tun_hint(int rc)
-{
-    switch (rc) {
-    case -EPERM:
-    case -EACCES:
-        return " (run as root, or make the device first with 'ip tuntap add dev IF mode "
-               "tun user USER')";
-    case -ENOENT:
-    case -ENODEV:
-        return " (no /dev/net/tun: is the tun module loaded?)";
-    case -EBUSY:
-        return " (another process is attached to it)";
-    case -EINVAL:
-        return " (is it a TAP device, or the MTU out of its range?)";
-    default:
-        return "";
-    }
-}
-
 static void up_release(struct up_session *s)
 {
     finack_control_stop(s->control);
@@ -164,7 +144,7 @@ static int up_open(struct up_session *s, const struct up_options *o)
     int rc = finack_tun_open(&s->tun, o->tun_name, o->mtu);
     if (rc < 0) {
         tool_error("cannot attach to TUN device '%s': %s%s", o->tun_name, tool_strerror(rc),
-                   up_tun_hint(rc));
+                   tool_tun_hint(rc));
         return rc;
     }
     struct finack_stack_config cfg;

@@ -91,26 +91,6 @@ static bool net_impaired(const struct net_options *o)
     return c->loss > 0 || c->duplicate > 0 || c->reorder > 0 || c->delay > 0;
 }
 
-/* What to try next, for the errors a user can fix. */
-static const char *net_tun_hint(int rc)
-{
-    switch (rc) {
-    case -EPERM:
-    case -EACCES:
-        return " (run as root, or make the device first with 'ip tuntap add dev IF mode "
-               "tun user USER')";
-    case -ENOENT:
-    case -ENODEV:
-        return " (no /dev/net/tun: is the tun module loaded?)";
-    case -EBUSY:
-        return " (another process is attached to it)";
-    case -EINVAL:
-        return " (is it a TAP device, or the MTU out of its range?)";
-    default:
-        return "";
-    }
-}
-
 static void net_on_signal(int sig) { net_stop = sig; }
 
 /* Block SIGINT/SIGTERM here and in every thread started from now on
@@ -205,7 +185,7 @@ int net_open(struct net_session *s, const struct net_options *o, const char *nam
     rc = finack_tun_open(&s->tun, o->tun_name, o->mtu);
     if (rc < 0) {
         tool_error("cannot attach to TUN device '%s': %s%s", o->tun_name, tool_strerror(rc),
-                   net_tun_hint(rc));
+                   tool_tun_hint(rc));
         return rc;
     }
     struct finack_loop_link link;

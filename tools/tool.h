@@ -68,6 +68,9 @@ noreturn void tool_usage_error(const char *fmt, ...) __attribute__((format(print
 
 /* strerror() of a negative errno as finack functions return it. */
 const char *tool_strerror(int negative_errno);
+/* What to try next when attaching to a TUN device failed with rc (the
+ * errors a user can fix), as " (...)" to append to the message; "" if none. */
+const char *tool_tun_hint(int rc);
 
 /* ---- Options ------------------------------------------------------------------
  * getopt_long() over argv with the long options given (a leading "--" form
