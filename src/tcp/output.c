@@ -462,9 +462,16 @@ static void send_window(struct tcp_conn *conn, finack_time_t now)
     uint32_t mss = segment_room(conn);
     for (;;) {
         uint32_t stop = skip_sacked(conn);
-        uint32_t wnd = conn->snd_wnd < conn->cwnd ? conn->snd_wnd : conn->cwnd;
-        uint32_t limit = conn->snd_una + wnd;
-        uint32_t usable = seq_gt(limit, conn->snd_nxt) ? limit - conn->snd_nxt : 0;
+        /* Data the peer SACKed has left the network: it does not count
+         * against cwnd (Linux's tcp_packets_in_flight), so each SACK lets
+         * new data go before recovery starts, as RFC 3042's limited
+         * transmit, and after a timeout only what was resent counts. */
+        uint32_t flight = conn->snd_nxt - conn->snd_una;
+        if (conn->sacked_count) flight -= tcp_sack_bytes_below(conn, conn->snd_nxt);
+        uint32_t cwnd_room = conn->cwnd > flight ? conn->cwnd - flight : 0;
+        uint32_t wnd_limit = conn->snd_una + conn->snd_wnd;
+        uint32_t wnd_room = seq_gt(wnd_limit, conn->snd_nxt) ? wnd_limit - conn->snd_nxt : 0;
+        uint32_t usable = cwnd_room < wnd_room ? cwnd_room : wnd_room;
         bool fin;
         uint32_t len = next_new_len(conn, usable, mss, stop, &fin);
         if (!len && !fin) return;

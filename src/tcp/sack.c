@@ -150,6 +150,11 @@ static uint32_t unsacked_between(const struct tcp_conn *conn, uint32_t a, uint32
     return n;
 }
 
+uint32_t tcp_sack_bytes_below(const struct tcp_conn *conn, uint32_t seq)
+{
+    return (seq - conn->snd_una) - unsacked_between(conn, conn->snd_una, seq);
+}
+
 /* RFC 6675 §4 SetPipe: each unSACKed byte counts once if not lost, and
  * once more if recovery resent it (below HighRxt). */
 uint32_t tcp_sack_pipe(const struct tcp_conn *conn)

@@ -378,6 +378,8 @@ bool tcp_sack_is_lost(const struct tcp_conn *conn, uint32_t seq);
 uint32_t tcp_sack_pipe(const struct tcp_conn *conn);
 void tcp_sack_enter_recovery(struct tcp_conn *conn, finack_time_t now);
 void tcp_sack_on_ack(struct tcp_conn *conn, uint32_t delivered);
+/* SACKed bytes in [SND.UNA, seq). */
+uint32_t tcp_sack_bytes_below(const struct tcp_conn *conn, uint32_t seq);
 /* Whether seq lies in a SACKed range; *end is that range's end. */
 bool tcp_sack_covers(const struct tcp_conn *conn, uint32_t seq, uint32_t *end);
 /* The first SACKed sequence number at or after seq, SND.MAX if none. */
