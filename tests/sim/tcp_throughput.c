@@ -160,6 +160,7 @@ struct flow {
     uint32_t acked;           /* highest ACK, as stream bytes */
     uint64_t acks, max_wnd, zero_wnd_segs;
     uint64_t max_flight;
+    uint64_t max_sacked;      /* tcp_info's SACKed bytes, the most seen */
     uint64_t flight_target;   /* bytes in flight that fill the pipe (0: not measured) */
     finack_time_t t_flight_full; /* flight first reached 90% of flight_target */
     uint64_t min_wnd_after_data;
@@ -189,6 +190,7 @@ static void on_client_tx(struct flow *f, const struct tcp_view *v, finack_time_t
     struct finack_tcp_info ti;
     if (f->cfd >= 0 && finack_tcp_info(f->client, f->cfd, &ti) == 0) {
         if (ti.bytes_in_flight > f->max_flight) f->max_flight = ti.bytes_in_flight;
+        if (ti.sacked > f->max_sacked) f->max_sacked = ti.sacked;
         if (!f->t_flight_full && f->flight_target &&
             f->max_flight * 10 >= f->flight_target * 9)
             f->t_flight_full = now;
@@ -787,11 +789,16 @@ static void test_loss_20pct_stale_echo(void) { lossy(0.20, 0.02, 100 * 1000, 134
  * recovery and PRR) and with the receiver's SACK turned off
  * (finack_stack_config.no_sack), which leaves the sender NewReno. Both
  * must deliver every byte in order; SACK must be faster and end fewer
- * losses in a timeout. Each run prints a line, then the comparison. */
+ * losses in a timeout. Each run prints a line, then the comparison.
+ * Over seeds 50-55 (1%) and 60-65 (5%) the gain was x1.06-1.16 and
+ * x1.58-1.83, timeouts 1-7 -> 0 and 46-87 -> 3-9: the bounds asserted
+ * (x1.05, x1.4) hold with room. At 1% the windows are small (Mathis:
+ * ~7 Mbit/s at RTT 20 ms) and most windows lose one segment, which
+ * NewReno repairs as well. */
 
 struct recovery_run {
     double goodput;
-    uint64_t retx, timeouts, sack_recoveries, reno_recoveries, lost;
+    uint64_t retx, timeouts, sack_recoveries, reno_recoveries, lost, max_sacked;
     finack_time_t max_gap;
 };
 
@@ -823,6 +830,7 @@ static struct recovery_run recovery_run(double loss, uint64_t bytes, uint64_t se
         r.reno_recoveries = finack_stack_counter(f.client, FINACK_CTR_TCP_RENO_RECOVERY);
         r.lost = finack_sim_link_stats(f.link, FINACK_SIM_A).lost;
         r.max_gap = f.max_gap;
+        r.max_sacked = f.max_sacked;
         printf("%s loss=%.0f%% bytes=%" PRIu64 " seed=%" PRIu64 " | goodput=%.3fMbit/s | "
                "lost=%" PRIu64 " retx=%" PRIu64 " recoveries sack=%" PRIu64 " reno=%" PRIu64
                " timeouts=%" PRIu64 " lost-rtx=%" PRIu64 " rescue=%" PRIu64 " max-gap=%.0fms\n",
@@ -849,6 +857,8 @@ static void sack_vs_newreno(double loss, uint64_t bytes, uint64_t seed, double m
     CHECK_EQ(reno.sack_recoveries, 0);
     CHECK(sack.sack_recoveries > 0);
     CHECK_EQ(sack.reno_recoveries, 0);
+    CHECK(sack.max_sacked > 0); /* tcp_info shows the scoreboard */
+    CHECK_EQ(reno.max_sacked, 0);
     /* SACK resends holes within a round trip instead of one per round
      * trip or by timeout. */
     CHECK(sack.goodput >= reno.goodput * min_gain);
@@ -856,7 +866,7 @@ static void sack_vs_newreno(double loss, uint64_t bytes, uint64_t seed, double m
 }
 
 static void test_sack_vs_newreno_1pct(void) { sack_vs_newreno(0.01, 20 * MB, 41, 1.05); }
-static void test_sack_vs_newreno_5pct(void) { sack_vs_newreno(0.05, 5 * MB, 42, 1.2); }
+static void test_sack_vs_newreno_5pct(void) { sack_vs_newreno(0.05, 5 * MB, 42, 1.4); }
 
 TEST_MAIN("tcp_throughput", TEST_CASE(test_lfn_window_covers_bdp_rtt50),
           TEST_CASE(test_lfn_1g_rtt100_10mb_window), TEST_CASE(test_lfn_1g_rtt200_10mb_window),
