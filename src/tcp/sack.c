@@ -86,10 +86,22 @@ static void insert(struct tcp_conn *conn, uint32_t start, uint32_t end)
     conn->sacked_count = (uint8_t)(i + 1 + tail);
 }
 
+/* UnSACKed sequence numbers in [a, b), a and b within [SND.UNA, SND.MAX]. */
+static uint32_t unsacked_between(const struct tcp_conn *conn, uint32_t a, uint32_t b)
+{
+    if (!seq_lt(a, b)) return 0;
+    uint32_t n = b - a;
+    for (uint8_t i = 0; i < conn->sacked_count; i++) {
+        uint32_t s = seq_max(a, conn->sacked[i].start), e = seq_min(b, conn->sacked[i].end);
+        if (seq_lt(s, e)) n -= e - s;
+    }
+    return n;
+}
+
 bool tcp_sack_update(struct tcp_conn *conn, const struct tcp_segment *seg)
 {
     if (!conn->sack_ok || !seg->opt.sack_count) return false;
-    uint32_t before = conn->sacked_bytes;
+    bool news = false;
     for (uint8_t k = 0; k < seg->opt.sack_count; k++) {
         uint32_t left = seg->opt.sack[k].left, right = seg->opt.sack[k].right;
         /* Only what lies in (SND.UNA, SND.MAX]: a block below SND.UNA is a
@@ -97,10 +109,11 @@ bool tcp_sack_update(struct tcp_conn *conn, const struct tcp_segment *seg)
         if (!seq_lt(left, right) || seq_gt(right, conn->snd_max) || seq_leq(right, conn->snd_una))
             continue;
         if (seq_lt(left, conn->snd_una)) left = conn->snd_una;
+        if (unsacked_between(conn, left, right)) news = true;
         insert(conn, left, right);
     }
     recount(conn);
-    return conn->sacked_bytes > before;
+    return news;
 }
 
 /* RFC 6675 §4 IsLost, as one edge: every unSACKed byte below it is lost. */
@@ -136,18 +149,6 @@ uint32_t tcp_sack_next_start(const struct tcp_conn *conn, uint32_t seq)
     for (uint8_t i = 0; i < conn->sacked_count; i++)
         if (seq_geq(conn->sacked[i].start, seq)) return conn->sacked[i].start;
     return conn->snd_max;
-}
-
-/* UnSACKed sequence numbers in [a, b), a and b within [SND.UNA, SND.MAX]. */
-static uint32_t unsacked_between(const struct tcp_conn *conn, uint32_t a, uint32_t b)
-{
-    if (!seq_lt(a, b)) return 0;
-    uint32_t n = b - a;
-    for (uint8_t i = 0; i < conn->sacked_count; i++) {
-        uint32_t s = seq_max(a, conn->sacked[i].start), e = seq_min(b, conn->sacked[i].end);
-        if (seq_lt(s, e)) n -= e - s;
-    }
-    return n;
 }
 
 uint32_t tcp_sack_bytes_below(const struct tcp_conn *conn, uint32_t seq)
