@@ -273,7 +273,7 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
     conn->retransmits = 0;
     conn->snd_una = ack;
     conn->dupacks = 0;
-    tcp_sack_trim(conn);
+    bool reneged = tcp_sack_trim(conn);
     if (!conn->in_recovery) {
         conn->cc->on_ack(conn, acked, now);
     } else if (conn->sack_recovery && seq_geq(ack, conn->recover)) {
@@ -301,7 +301,15 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
     }
     if (seq_lt(conn->snd_nxt, ack)) conn->snd_nxt = ack;
     tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
-    tcp_arm_retransmit(conn, now);
+    if (reneged) {
+        /* The peer dropped what it SACKed: let the timeout, due in half
+         * an RTT (10 ms at least), resend all from SND.UNA, as Linux's
+         * tcp_check_sack_reneging does. */
+        finack_time_t soon = conn->srtt / 2 > FINACK_MSEC(10) ? conn->srtt / 2 : FINACK_MSEC(10);
+        tcp_timer_arm(conn, TCP_TIMER_RETRANSMIT, now + soon);
+    } else {
+        tcp_arm_retransmit(conn, now);
+    }
     tcp_notify(conn);
 }
 
