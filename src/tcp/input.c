@@ -283,7 +283,11 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
         conn->in_recovery = false;
         conn->sack_recovery = false;
     } else if (conn->sack_recovery) {
-        /* A partial ACK: the scoreboard and PRR (sack_after_ack) decide. */
+        /* A partial ACK: the scoreboard and PRR (sack_after_ack) decide.
+         * When the new first hole was resent is not known; judging its
+         * retransmission lost only from data sent after now keeps data
+         * sent before it from condemning it. */
+        conn->head_rxt_mark = conn->snd_max;
     } else if (seq_geq(ack, conn->recover)) {
         /* A full ACK ends fast recovery (RFC 6582 §3.2 step 3, option 1:
          * deflate to what is in flight, no burst). */
