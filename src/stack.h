@@ -32,6 +32,7 @@ struct finack_stack {
     char name[32];
     uint64_t secret[2];
     uint8_t default_ttl;
+    bool no_sack;          /* finack_stack_config.no_sack */
     uint16_t next_ip_id;
 
     struct stack_iface ifaces[STACK_MAX_IFACES];

@@ -119,6 +119,13 @@ enum finack_drop_reason {
     X(TCP_OUT_SEGS, "TcpOutSegs", "TCP segments sent")                         \
     X(TCP_DUP_ACKS, "TcpExtTCPDupAcks", "TCP duplicate ACKs received (RFC 5681)") \
     X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans", "TCP fast retransmits (3 duplicate ACKs)")                         \
+    X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery", "TCP loss recoveries driven by SACK (RFC 6675)") \
+    X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery", "TCP loss recoveries without SACK (NewReno)") \
+    X(TCP_SACK_RETRANS, "TcpExtTCPSACKRetrans", "TCP segments resent in SACK recovery") \
+    X(TCP_LOST_RETRANSMIT, "TcpExtTCPLostRetransmit", "TCP retransmissions found lost by SACK") \
+    X(TCP_SACK_RESCUE, "TCPSackRescue", "TCP rescue retransmissions (RFC 6675 NextSeg rule 4)") \
+    X(TCP_SACK_RENEGING, "TcpExtTCPSACKReneging", "TCP peers found discarding SACKed data") \
+    X(TCP_TIMEOUTS, "TcpExtTCPTimeouts", "TCP retransmission timeouts of data")  \
     X(TCP_WIN_PROBE, "TCPWinProbe", "TCP zero-window probes sent")             \
     X(TCP_KEEPALIVE, "TCPKeepAlive", "TCP keepalive probes sent")              \
     X(TCP_ABORT_ON_TIMEOUT, "TCPAbortOnTimeout", "TCP connections ended by a timeout")
@@ -144,6 +151,8 @@ struct finack_stack_config {
     const char *name;      /* shown in traces and tools ("A", "server"); NULL: "finack" */
     uint64_t secret[2];    /* keys ISNs, ports and IP IDs; both zero = draw from getrandom() */
     uint8_t default_ttl;   /* 0 = 64 */
+    bool no_sack;          /* neither offer nor accept SACK-permitted (Linux's
+                            * net.ipv4.tcp_sack = 0): NewReno recovery, no SACK blocks */
 };
 
 /* Defaults for every field; then set what you need. */

@@ -61,7 +61,8 @@ struct finack_tcp_info {
     uint32_t snd_wnd, rcv_wnd;   /* the peer's window; ours as last advertised (bytes) */
     uint8_t snd_wscale, rcv_wscale;
     bool timestamps, sack;       /* negotiated */
-    bool in_recovery;            /* in fast recovery (NewReno) */
+    bool in_recovery;            /* in fast recovery (SACK's RFC 6675, or NewReno) */
+    uint32_t sacked;             /* bytes above SND.UNA the peer SACKed (scoreboard) */
     uint32_t bytes_in_flight;    /* SND.MAX - SND.UNA */
     uint32_t unsent, unread;     /* bytes waiting to be sent; received, not yet read */
     uint32_t retransmits;        /* consecutive timeouts of the current segment */

@@ -978,6 +978,7 @@ int finack_tcp_info(struct finack_stack *stack, int fd, struct finack_tcp_info *
         .timestamps = c->ts_ok,
         .sack = c->sack_ok,
         .in_recovery = c->in_recovery,
+        .sacked = c->sacked_bytes,
         .bytes_in_flight = sent,
         .unsent = queued > sent ? queued - sent : 0,
         .unread = (uint32_t)c->rcv_buf.len,
@@ -1024,6 +1025,7 @@ static int get_tcp_info(struct finack_stack *stack, int fd, void *val, socklen_t
         ti.tcpi_snd_mss = fi.snd_mss;
         ti.tcpi_rcv_mss = fi.rcv_mss;
         ti.tcpi_unacked = (fi.bytes_in_flight + mss - 1) / mss;
+        ti.tcpi_sacked = (fi.sacked + mss - 1) / mss;
         ti.tcpi_rtt = fi.rtt_us;
         ti.tcpi_rttvar = fi.rttvar_us;
         ti.tcpi_snd_ssthresh = fi.ssthresh == UINT32_MAX ? 0x7fffffff : fi.ssthresh / mss;

@@ -40,7 +40,7 @@ void tcp_take_syn_options(struct tcp_conn *conn, const struct tcp_segment *seg, 
     conn->snd_wscale = conn->wscale_ok ? (seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
     if (!conn->wscale_ok) conn->rcv_wscale = 0;
     conn->ts_ok = offered_ts && seg->opt.has_timestamp;
-    conn->sack_ok = seg->opt.sack_permitted;
+    conn->sack_ok = seg->opt.sack_permitted && !conn->tcp->stack->no_sack;
     if (conn->ts_ok) {
         conn->ts_recent = seg->opt.ts_val;
         conn->ts_recent_stamp = conn->tcp->stack->now;
@@ -273,8 +273,21 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
     conn->retransmits = 0;
     conn->snd_una = ack;
     conn->dupacks = 0;
+    bool reneged = tcp_sack_trim(conn);
     if (!conn->in_recovery) {
         conn->cc->on_ack(conn, acked, now);
+    } else if (conn->sack_recovery && seq_geq(ack, conn->recover)) {
+        /* RecoveryPoint reached (RFC 6675 §5): PRR has brought what is in
+         * flight down to ssthresh, which cwnd now is (RFC 6937 §3). */
+        conn->cwnd = conn->ssthresh;
+        conn->in_recovery = false;
+        conn->sack_recovery = false;
+    } else if (conn->sack_recovery) {
+        /* A partial ACK: the scoreboard and PRR (sack_after_ack) decide.
+         * When the new first hole was resent is not known; judging its
+         * retransmission lost only from data sent after now keeps data
+         * sent before it from condemning it. */
+        conn->head_rxt_mark = conn->snd_max;
     } else if (seq_geq(ack, conn->recover)) {
         /* A full ACK ends fast recovery (RFC 6582 §3.2 step 3, option 1:
          * deflate to what is in flight, no burst). */
@@ -292,7 +305,15 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
     }
     if (seq_lt(conn->snd_nxt, ack)) conn->snd_nxt = ack;
     tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
-    tcp_arm_retransmit(conn, now);
+    if (reneged) {
+        /* The peer dropped what it SACKed: let the timeout, due in half
+         * an RTT (10 ms at least), resend all from SND.UNA, as Linux's
+         * tcp_check_sack_reneging does. */
+        finack_time_t soon = conn->srtt / 2 > FINACK_MSEC(10) ? conn->srtt / 2 : FINACK_MSEC(10);
+        tcp_timer_arm(conn, TCP_TIMER_RETRANSMIT, now + soon);
+    } else {
+        tcp_arm_retransmit(conn, now);
+    }
     tcp_notify(conn);
 }
 
@@ -314,6 +335,7 @@ static void duplicate_ack(struct tcp_conn *conn, finack_time_t now)
 {
     stack_count(conn->tcp->stack, FINACK_CTR_TCP_DUP_ACKS);
     conn->dupacks++;
+    if (conn->sack_ok) return; /* RFC 6675: sack_after_ack decides */
     uint32_t mss = conn->snd_mss;
     if (conn->in_recovery) {
         conn->cwnd += mss;
@@ -326,6 +348,7 @@ static void duplicate_ack(struct tcp_conn *conn, finack_time_t now)
      * ACK at RECOVER itself opens a new window). */
     if (seq_lt(conn->snd_una, conn->recover)) return;
     stack_count(conn->tcp->stack, FINACK_CTR_TCP_FAST_RETRANS);
+    stack_count(conn->tcp->stack, FINACK_CTR_TCP_RENO_RECOVERY);
     conn->ssthresh = conn->cc->ssthresh(conn);
     conn->recover = conn->snd_max;
     conn->in_recovery = true;
@@ -334,6 +357,27 @@ static void duplicate_ack(struct tcp_conn *conn, finack_time_t now)
     tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
     tcp_arm_retransmit(conn, now);
     tcp_output(conn, now);
+}
+
+/* With SACK (RFC 6675 §5): after the scoreboard took the ACK's blocks,
+ * recovery starts on DupThresh duplicate ACKs or once the segment at
+ * SND.UNA counts as lost, and in recovery every ACK sets PRR's cwnd from
+ * what it delivered, cumulatively or by SACK (RFC 6937 DeliveredData). */
+static void sack_after_ack(struct tcp_conn *conn, uint32_t prior_una, uint32_t prior_sacked,
+                           finack_time_t now)
+{
+    if (conn->in_recovery) {
+        int64_t delivered = (int64_t)(conn->snd_una - prior_una) + (int64_t)conn->sacked_bytes -
+                            (int64_t)prior_sacked;
+        tcp_sack_on_ack(conn, delivered > 0 ? (uint32_t)delivered : 0);
+        return;
+    }
+    if (conn->snd_max == conn->snd_una) return;
+    /* Not again for the window a recovery or a timeout dealt with
+     * (RFC 6675 §5: the ACK must be beyond RecoveryPoint). */
+    if (seq_lt(conn->snd_una, conn->recover)) return;
+    if (conn->dupacks >= TCP_DUPACK_THRESHOLD || tcp_sack_is_lost(conn, conn->snd_una))
+        tcp_sack_enter_recovery(conn, now);
 }
 
 static void accept_ready(struct tcp_conn *conn)
@@ -382,8 +426,14 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
     }
     bool prior_in_flight = conn->snd_max != conn->snd_una;
     uint32_t prior_wnd = conn->snd_wnd;
+    uint32_t prior_una = conn->snd_una, prior_sacked = conn->sacked_bytes;
+    /* An ACK that SACKs new data is a duplicate in RFC 6675's sense even
+     * if its window moved. */
+    bool new_sack = tcp_sack_update(conn, seg);
     if (seq_gt(seg->ack, conn->snd_una)) ack_advances(conn, seg, a->now);
-    else if (is_duplicate_ack(conn, seg, prior_in_flight)) duplicate_ack(conn, a->now);
+    else if (is_duplicate_ack(conn, seg, prior_in_flight) ||
+             (new_sack && seg->ack == conn->snd_una && prior_in_flight))
+        duplicate_ack(conn, a->now);
     if (seq_geq(seg->ack, conn->snd_una)) {
         update_window(conn, seg);
         if (conn->snd_wnd != prior_wnd) conn->dupacks = 0; /* a window update, not a dup */
@@ -392,6 +442,8 @@ static bool ack_input(struct tcp_conn *conn, struct arrival *a, enum finack_drop
         conn->rcv_tstamp = a->now;
         conn->probes_out = 0;
         if (!prior_in_flight) tcp_ack_probe(conn, a->now);
+        if (conn->sack_ok && tcp_state_synchronized(conn->state))
+            sack_after_ack(conn, prior_una, prior_sacked, a->now);
     }
 
     switch (conn->state) {

@@ -74,7 +74,7 @@ static void fill_options(struct tcp_conn *conn, struct tcp_segment *seg, finack_
             seg->opt.wscale = conn->rcv_wscale;
         }
         /* RFC 2018: we report holes with SACK blocks when both agree. */
-        if (!syn_ack || conn->sack_ok) seg->opt.sack_permitted = true;
+        if (syn_ack ? conn->sack_ok : !conn->tcp->stack->no_sack) seg->opt.sack_permitted = true;
     }
     if (syn ? (!syn_ack || conn->ts_ok) : conn->ts_ok) {
         seg->opt.has_timestamp = true;
@@ -365,19 +365,27 @@ void tcp_write_wakeup(struct tcp_conn *conn, finack_time_t now)
     send_new(conn, len, fin_waits && len == unsent && len < room, len > 0, now);
 }
 
-void tcp_retransmit_at(struct tcp_conn *conn, uint32_t seq, finack_time_t now)
+uint32_t tcp_retransmit_range(struct tcp_conn *conn, uint32_t seq, uint32_t max,
+                              finack_time_t now)
 {
     uint32_t end = data_end(conn);
-    if (!seq_lt(seq, conn->snd_max)) return;
+    if (!seq_lt(seq, conn->snd_max) || !max) return 0;
     uint32_t data = seq_lt(seq, end) ? end - seq : 0;
     uint32_t mss = segment_room(conn);
     uint32_t len = data < mss ? data : mss;
+    if (len > max) len = max;
     if (seq_gt(seq + len, conn->snd_max)) len = conn->snd_max - seq;
     bool fin = conn->fin_sent && seq + len == end;
     uint8_t flags = TCP_FLAG_ACK | (len && seq + len == end ? TCP_FLAG_PSH : 0) |
                     (fin ? TCP_FLAG_FIN : 0);
     conn->rtt_timing = false; /* Karn: nothing timed across a retransmission */
     send_segment(conn, seq, flags, seq - conn->snd_una, len, now);
+    return len + fin;
+}
+
+void tcp_retransmit_at(struct tcp_conn *conn, uint32_t seq, finack_time_t now)
+{
+    tcp_retransmit_range(conn, seq, UINT32_MAX, now);
 }
 
 /* Resend the first segment after SND.UNA whatever the window says (Linux's
@@ -398,38 +406,93 @@ void tcp_retransmit_head(struct tcp_conn *conn, finack_time_t now)
     conn->snd_nxt = conn->snd_una + len + fin;
 }
 
-/* Send what the windows allow: full segments, then a last partial one if
+/* What of the data at SND.NXT goes next within usable bytes of window
+ * room: up to mss, unless sender SWS avoidance (RFC 9293 §3.8.6.2.1) or
+ * Nagle (§3.7.4) hold it; *fin if the FIN follows it. 0 and no FIN: none.
+ * A segment that ends where SACKed data starts (cut) is whole as it is. */
+static uint32_t next_new_len(const struct tcp_conn *conn, uint32_t usable, uint32_t mss,
+                             uint32_t stop, bool *fin)
+{
+    uint32_t end = data_end(conn);
+    uint32_t unsent = seq_lt(conn->snd_nxt, end) ? end - conn->snd_nxt : 0;
+    uint32_t len = unsent < usable ? unsent : usable;
+    if (len > mss) len = mss;
+    bool cut = len > stop;
+    if (cut) len = stop;
+    /* The FIN follows the last data byte and, like data, needs room in
+     * the window; once sent, snd_nxt is past end. */
+    *fin = conn->fin_queued && seq_leq(conn->snd_nxt, end) && conn->snd_nxt + len == end &&
+           len < usable;
+    if (!len || cut) return len;
+    bool small = len < mss && len < unsent;
+    if (small && len < conn->max_snd_wnd / 2) return 0; /* sender SWS avoidance */
+    if (len < mss && !conn->nodelay && conn->snd_nxt != conn->snd_una && !*fin)
+        return 0; /* Nagle: a small segment waits for outstanding data's ACK */
+    return len;
+}
+
+uint32_t tcp_send_next_new(struct tcp_conn *conn, uint32_t max, finack_time_t now)
+{
+    uint32_t usable = window_room(conn);
+    if (usable > max) usable = max;
+    bool fin;
+    uint32_t len = next_new_len(conn, usable, segment_room(conn), UINT32_MAX, &fin);
+    if (!len && !fin) return 0;
+    send_new(conn, len, fin, len == unsent_bytes(conn) && len, now);
+    return len + fin;
+}
+
+/* After a timeout rewound SND.NXT, what the peer SACKed is not sent again
+ * (as Linux, whose timeout marks only the unSACKed segments lost): SND.NXT
+ * steps over SACKed ranges, and a segment stops where the next begins. */
+static uint32_t skip_sacked(struct tcp_conn *conn)
+{
+    if (!conn->sacked_count || !seq_lt(conn->snd_nxt, conn->snd_max)) return UINT32_MAX;
+    uint32_t end;
+    while (seq_lt(conn->snd_nxt, conn->snd_max) && tcp_sack_covers(conn, conn->snd_nxt, &end))
+        conn->snd_nxt = end;
+    if (!seq_lt(conn->snd_nxt, conn->snd_max)) return UINT32_MAX;
+    return tcp_sack_next_start(conn, conn->snd_nxt) - conn->snd_nxt;
+}
+
+/* Full segments while both windows allow, then a last partial one if
  * Nagle (RFC 9293 §3.7.4) permits, then the FIN once all data is out. */
+static void send_window(struct tcp_conn *conn, finack_time_t now)
+{
+    uint32_t mss = segment_room(conn);
+    for (;;) {
+        uint32_t stop = skip_sacked(conn);
+        /* Data the peer SACKed has left the network: it does not count
+         * against cwnd (Linux's tcp_packets_in_flight), so each SACK lets
+         * new data go before recovery starts, as RFC 3042's limited
+         * transmit, and after a timeout only what was resent counts. */
+        uint32_t flight = conn->snd_nxt - conn->snd_una;
+        if (conn->sacked_count) flight -= tcp_sack_bytes_below(conn, conn->snd_nxt);
+        uint32_t cwnd_room = conn->cwnd > flight ? conn->cwnd - flight : 0;
+        uint32_t wnd_limit = conn->snd_una + conn->snd_wnd;
+        uint32_t wnd_room = seq_gt(wnd_limit, conn->snd_nxt) ? wnd_limit - conn->snd_nxt : 0;
+        uint32_t usable = cwnd_room < wnd_room ? cwnd_room : wnd_room;
+        bool fin;
+        uint32_t len = next_new_len(conn, usable, mss, stop, &fin);
+        if (!len && !fin) return;
+        send_new(conn, len, fin, len == unsent_bytes(conn) && len, now);
+        if (fin) return;
+    }
+}
+
+/* Send what the windows allow; in SACK recovery RFC 6675's NextSeg picks
+ * the segments (tcp/sack.c). Then an ACK if one is owed and nothing
+ * carried it. */
 void tcp_output(struct tcp_conn *conn, finack_time_t now)
 {
     if (!tcp_state_synchronized(conn->state) && conn->state != TCPS_SYN_RCVD) return;
-    bool sent = false;
-    uint32_t mss = segment_room(conn);
-    while (conn->state != TCPS_SYN_RCVD && conn->state != TCPS_TIME_WAIT) {
-        uint32_t end = data_end(conn);
-        uint32_t unsent = seq_lt(conn->snd_nxt, end) ? end - conn->snd_nxt : 0;
-        uint32_t wnd = conn->snd_wnd < conn->cwnd ? conn->snd_wnd : conn->cwnd;
-        uint32_t limit = conn->snd_una + wnd;
-        uint32_t usable = seq_gt(limit, conn->snd_nxt) ? limit - conn->snd_nxt : 0;
-        uint32_t len = unsent < usable ? unsent : usable;
-        if (len > mss) len = mss;
-        /* The FIN follows the last data byte and, like data, needs room in
-         * the window; once sent, snd_nxt is past end. */
-        bool fin = conn->fin_queued && seq_leq(conn->snd_nxt, end) &&
-                   conn->snd_nxt + len == end && len < usable;
-        if (!len && !fin) break;
-        bool small = len < mss && len < unsent;
-        if (small && len < conn->max_snd_wnd / 2) break; /* sender SWS avoidance, §3.8.6.2.1 */
-        if (len && len < mss && !conn->nodelay && conn->snd_nxt != conn->snd_una &&
-            !fin)
-            break; /* Nagle: a small segment waits for outstanding data's ACK */
-        send_new(conn, len, fin, len == unsent && len, now);
-        sent = true;
-        if (fin) break;
-    }
-    /* What the window held back and nothing in flight will bring an ACK
-     * for: the persist timer probes for the window (RFC 9293 §3.8.6.1). */
-    if (conn->state != TCPS_SYN_RCVD && conn->state != TCPS_TIME_WAIT)
+    if (conn->state != TCPS_SYN_RCVD && conn->state != TCPS_TIME_WAIT) {
+        if (conn->in_recovery && conn->sack_recovery) tcp_sack_output(conn, now);
+        else send_window(conn, now);
+        /* What the window held back and nothing in flight will bring an
+         * ACK for: the persist timer probes for the window (§3.8.6.1). */
         tcp_check_probe_timer(conn, now);
-    if (conn->ack_now && !sent) tcp_send_ack(conn, now);
+    }
+    /* Every segment sent carried the ACK and cleared ack_now. */
+    if (conn->ack_now) tcp_send_ack(conn, now);
 }

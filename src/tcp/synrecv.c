@@ -172,7 +172,7 @@ int tcp_synrecv_create(struct tcp_conn *lst, const struct tcp_tuple *tuple,
     sr->has_wscale = syn->opt.has_wscale;
     sr->peer_wscale = syn->opt.wscale;
     sr->ts_ok = syn->opt.has_timestamp;
-    sr->sack_ok = syn->opt.sack_permitted;
+    sr->sack_ok = syn->opt.sack_permitted && !lst->tcp->stack->no_sack;
     sr->ts_recent = syn->opt.ts_val;
     sr->sent = now;
     timer_init(&sr->timer, on_timer);

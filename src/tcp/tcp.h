@@ -73,6 +73,7 @@ struct tcp_tuple {
 #define TCP_DUPACK_THRESHOLD 3            /* RFC 5681 §3.2 */
 #define TCP_RING_RELEASE_MAX (256 * 1024) /* rings up to this size are freed when empty */
 #define TCP_OOO_RANGES 8                  /* out-of-order ranges kept past a hole */
+#define TCP_SACK_RANGES 16                /* SACKed ranges a sender's scoreboard keeps */
 #define TCP_CHALLENGE_ACK_INTERVAL FINACK_MSEC(500) /* Linux tcp_invalid_ratelimit */
 #define TCP_ORPHAN_RETRIES 8              /* Linux tcp_orphan_retries() for a live orphan */
 #define TCP_TIMEOUT_MIN FINACK_MSEC(2)    /* Linux TCP_TIMEOUT_MIN (2 jiffies) */
@@ -155,12 +156,29 @@ struct tcp_conn {
     bool in_table;            /* in the 4-tuple table (or the listener table) */
     bool queued;              /* in its listener's accept queue */
 
-    /* Congestion control (RFC 5681) and loss recovery (RFC 6582 NewReno). */
+    /* Congestion control (RFC 5681) and loss recovery: RFC 6675 with the
+     * peer's SACK blocks, else RFC 6582 NewReno (tcp/sack.c, tcp/input.c). */
     const struct tcp_cc_ops *cc;
     uint32_t cwnd, ssthresh;
     uint32_t dupacks;         /* duplicate ACKs in a row */
     bool in_recovery;         /* fast recovery until RECOVER is acknowledged */
-    uint32_t recover;         /* SND.MAX when recovery began (RFC 6582 "recover") */
+    bool sack_recovery;       /* ... and it is RFC 6675's, driven by the scoreboard */
+    uint32_t recover;         /* SND.MAX when recovery began (RFC 6582 "recover",
+                               * RFC 6675 "RecoveryPoint") */
+    /* The SACK scoreboard (RFC 6675 §3): what the peer reported holding
+     * above SND.UNA, as sorted, disjoint ranges [start, end) within
+     * (SND.UNA, SND.MAX]. Fixed size; when full, the highest range goes. */
+    struct tcp_sack_range {
+        uint32_t start, end;
+    } sacked[TCP_SACK_RANGES];
+    uint8_t sacked_count;
+    bool rescue_sent;         /* RescueRxt is defined */
+    uint32_t sacked_bytes;    /* total of the ranges */
+    uint32_t high_rxt;        /* HighRxt: end of what recovery retransmitted */
+    uint32_t rescue_rxt;      /* RescueRxt: RecoveryPoint at the rescue retransmission */
+    uint32_t head_rxt_mark;   /* SND.MAX when the hole at SND.UNA was last resent */
+    /* Proportional Rate Reduction (RFC 6937). */
+    uint32_t prr_delivered, prr_out, recover_fs;
 
     /* RTT and retransmission (RFC 6298). */
     finack_time_t srtt, rttvar, rto;
@@ -342,7 +360,33 @@ void tcp_send_probe_ack(struct tcp_conn *conn, finack_time_t now);
 /* Resend the segment that starts at seq (fast retransmit, partial ACKs);
  * SND.NXT stays where it is. */
 void tcp_retransmit_at(struct tcp_conn *conn, uint32_t seq, finack_time_t now);
+/* The same with at most max sequence numbers; returns how many it sent. */
+uint32_t tcp_retransmit_range(struct tcp_conn *conn, uint32_t seq, uint32_t max,
+                              finack_time_t now);
+/* New data from SND.NXT (rule 2 of RFC 6675's NextSeg): a segment of at
+ * most max, as tcp_output would send it; returns the sequence space sent. */
+uint32_t tcp_send_next_new(struct tcp_conn *conn, uint32_t max, finack_time_t now);
 void tcp_retransmit_head(struct tcp_conn *conn, finack_time_t now);
+
+/* SACK-based loss recovery as a sender (tcp/sack.c, RFC 6675 + RFC 6937). */
+void tcp_sack_clear(struct tcp_conn *conn);
+/* SND.UNA moved: ranges below it go; true if the peer reneged (the ACK
+ * stopped at or inside data it had SACKed), and the scoreboard is cleared. */
+bool tcp_sack_trim(struct tcp_conn *conn);
+/* The blocks of an acceptable ACK; true if they SACKed new data. */
+bool tcp_sack_update(struct tcp_conn *conn, const struct tcp_segment *seg);
+bool tcp_sack_is_lost(const struct tcp_conn *conn, uint32_t seq);
+uint32_t tcp_sack_pipe(const struct tcp_conn *conn);
+void tcp_sack_enter_recovery(struct tcp_conn *conn, finack_time_t now);
+void tcp_sack_on_ack(struct tcp_conn *conn, uint32_t delivered);
+/* SACKed bytes in [SND.UNA, seq). */
+uint32_t tcp_sack_bytes_below(const struct tcp_conn *conn, uint32_t seq);
+/* Whether seq lies in a SACKed range; *end is that range's end. */
+bool tcp_sack_covers(const struct tcp_conn *conn, uint32_t seq, uint32_t *end);
+/* The first SACKed sequence number at or after seq, SND.MAX if none. */
+uint32_t tcp_sack_next_start(const struct tcp_conn *conn, uint32_t seq);
+/* In SACK recovery, tcp_output sends through here (RFC 6675 §5 step C). */
+void tcp_sack_output(struct tcp_conn *conn, finack_time_t now);
 
 /* Input (tcp/input.c). */
 enum finack_drop_reason tcp_input(struct finack_stack *stack, const struct ipv4_header *ip,

@@ -192,6 +192,12 @@ static void enter_loss(struct tcp_conn *conn)
     /* RFC 6582 §4: the duplicates this window still brings must not start
      * a fast retransmit. */
     conn->in_recovery = false;
+    conn->sack_recovery = false;
+    /* What the peer SACKed is kept and not resent (tcp_output steps over
+     * it), as Linux keeps its scoreboard through a timeout. A second
+     * timeout in a row may mean the peer discarded it (RFC 2018 §8): then
+     * it is forgotten and everything goes again. */
+    if (conn->retransmits >= 2) tcp_sack_clear(conn);
     conn->dupacks = 0;
     conn->recover = conn->snd_max;
 }
@@ -211,6 +217,7 @@ static void on_retransmit(struct tcp_conn *conn, finack_time_t now)
     conn->retransmits++;
     conn->backoff++;
     conn->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
+    if (!handshake) stack_count(conn->tcp->stack, FINACK_CTR_TCP_TIMEOUTS);
     if (handshake) {
         tcp_send_syn(conn, now);
         return;

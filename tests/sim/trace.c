@@ -630,12 +630,15 @@ static void test_fast_retransmit_is_rtx_and_sack_is_spelled(void)
     CHECK_EQ(got, sizeof data);
     run_for(w, FINACK_MSEC(10));
     /* B's first ACK also opens the window from the SYN-ACK's unscaled
-     * 65535 to 128 KiB, so it is no duplicate (RFC 5681 §2 (e)); the three
-     * after it are. After the retransmission: the rest of the duplicates,
-     * the ACK of everything, and the window update once B has read. */
+     * 65535 to 128 KiB, so RFC 5681 §2 (e) would not count it; but it
+     * SACKs new data, which makes it a duplicate for RFC 6675 (§2), and
+     * three segments SACKed above the hole make it lost: the retransmission
+     * follows the third ACK, as Linux's does (sacked_out > reordering).
+     * After it: the rest of the duplicates, the ACK of everything, and the
+     * window update once B has read. */
     CHECK_STR(tokens(w, A, a0, K_SEG | K_TIMER),
               "out:A:1448 out:A:1448 out:A:1448 out:A:1448 out:A:1448 out:A:1448 "
-              "out:A:1448 out:PA:1448 in:A in:A in:A in:A out:A:1448* in:A in:A in:A in:A "
+              "out:A:1448 out:PA:1448 in:A in:A in:A out:A:1448* in:A in:A in:A in:A in:A "
               "in:A");
     size_t rtx = find(w, A, "out:A:1448*", 0);
     REQUIRE(rtx != SIZE_MAX);
