@@ -73,6 +73,7 @@ struct ladder_event {
     bool out;                 /* SEG */
     uint8_t flags;
     uint32_t seq, ack, win, len;  /* win: the scaled window */
+    uint32_t win_raw;         /* the window field as sent; 0 if unknown */
     char opts[96];
     bool retransmit;
     char reason[40];          /* DROP: finack_drop_reason_name() */
@@ -173,5 +174,20 @@ struct ladder_note {
 
 /* Append a note (text cut to 95 bytes). Returns 0 or -ENOMEM. */
 int ladder_add_note(struct ladder *l, const struct ladder_note *note);
+
+/* ---- Which copy arrived --------------------------------------------------
+ * Whether a and b are copies of one segment: the same sender, seq, ack,
+ * flags, length, window (scaled and raw) and options. Timestamps make the
+ * copies a stack sends at different milliseconds differ. */
+bool ladder_same_segment(const struct ladder_event *a, const struct ladder_event *b);
+
+/* Pair every segment "in" with the "out" it is a copy of: peer[i] (l->count
+ * entries) is the index of the event's partner, or -1 (an "out" never
+ * received, an "in" never sent by a traced host, any other event). Among
+ * identical copies the earliest unpaired "out" sent at or before the "in"
+ * is taken (a link delivers one direction in order), but none older than
+ * the newest retransmitted copy: that one is what got through. Returns 0
+ * or -ENOMEM. */
+int ladder_pair_segments(const struct ladder *l, long *peer);
 
 #endif

@@ -47,61 +47,87 @@ struct pairing {
     bool saw_in[2];       /* the side recorded segments it received */
 };
 
-static bool same_segment(const struct ladder_event *a, const struct ladder_event *b)
+bool ladder_same_segment(const struct ladder_event *a, const struct ladder_event *b)
 {
-    return ladder_seg_sender(a) == ladder_seg_sender(b) && a->seq == b->seq &&
-           a->ack == b->ack && a->flags == b->flags && a->len == b->len;
+    return a->kind == FINACK_TRACE_SEG && b->kind == FINACK_TRACE_SEG &&
+           ladder_seg_sender(a) == ladder_seg_sender(b) && a->seq == b->seq &&
+           a->ack == b->ack && a->flags == b->flags && a->len == b->len && a->win == b->win &&
+           a->win_raw == b->win_raw && strcmp(a->opts, b->opts) == 0;
 }
 
 static size_t segment_hash(const struct ladder_event *e, size_t mask)
 {
     uint64_t h = (uint64_t)e->seq * 0x9e3779b97f4a7c15ull;
     h ^= ((uint64_t)e->ack << 17) ^ ((uint64_t)e->len << 3) ^ e->flags ^
-         ((uint64_t)ladder_seg_sender(e) << 40);
+         ((uint64_t)ladder_seg_sender(e) << 40) ^ ((uint64_t)e->win << 23);
     h *= 0xff51afd7ed558ccdull;
     return (size_t)(h >> 29) & mask;
 }
 
-/* Each "in" takes the latest unpaired "out" of the same segment sent at or
- * before it: a retransmission that got through pairs with the copy that
- * did, leaving the lost original unpaired. */
-static int pair_events(const struct ladder *l, struct pairing *p)
+/* Outs wait in per-bucket lists, newest first; an "in" takes the oldest
+ * unpaired copy (FIFO), but none older than the newest retransmission sent
+ * before it: without timestamps a retransmission looks like its original,
+ * and the one that got through is the later one (the sender resent because
+ * the first was lost). With timestamps the copies differ anyway. */
+static int pair_in_order(const struct ladder *l, const size_t *order, long *peer)
 {
     size_t n = l->count, nb = 16;
     while (nb < 2 * n) nb *= 2;
     long *head = malloc(nb * sizeof *head), *next = malloc((n ? n : 1) * sizeof *next);
-    p->order = ladder_time_order(l);
-    p->peer = malloc((n ? n : 1) * sizeof *p->peer);
-    if (!head || !next || !p->order || !p->peer) {
+    if (!head || !next) {
         free(head), free(next);
         return -ENOMEM;
     }
     for (size_t i = 0; i < nb; i++) head[i] = -1;
-    for (size_t i = 0; i < n; i++) p->peer[i] = -1;
+    for (size_t i = 0; i < n; i++) peer[i] = -1;
     for (size_t k = 0; k < n; k++) {
-        size_t i = p->order[k];
+        size_t i = order[k];
         const struct ladder_event *e = &l->events[i];
-        p->last_t[e->side] = e->t;
-        p->seen[e->side] = true;
         if (e->kind != FINACK_TRACE_SEG) continue;
-        if (!e->out) p->saw_in[e->side] = true;
         size_t b = segment_hash(e, nb - 1);
         if (e->out) {
             next[i] = head[b];
             head[b] = (long)i;
             continue;
         }
+        long *oldest = NULL;
         for (long *link = &head[b]; *link >= 0; link = &next[*link]) {
-            const struct ladder_event *o = &l->events[*link];
-            if (!same_segment(o, e)) continue;
-            p->peer[*link] = (long)i;
-            p->peer[i] = *link;
-            *link = next[*link];  /* paired: out of the list */
-            break;
+            if (!ladder_same_segment(&l->events[*link], e)) continue;
+            oldest = link;
+            /* Copies older than a retransmission were given up as lost. */
+            if (l->events[*link].retransmit) break;
         }
+        if (!oldest) continue;
+        peer[*oldest] = (long)i;
+        peer[i] = *oldest;
+        *oldest = next[*oldest];  /* paired: out of the list */
     }
     free(head), free(next);
     return 0;
+}
+
+int ladder_pair_segments(const struct ladder *l, long *peer)
+{
+    size_t *order = ladder_time_order(l);
+    if (!order) return -ENOMEM;
+    int err = pair_in_order(l, order, peer);
+    free(order);
+    return err;
+}
+
+static int pair_events(const struct ladder *l, struct pairing *p)
+{
+    size_t n = l->count;
+    p->order = ladder_time_order(l);
+    p->peer = malloc((n ? n : 1) * sizeof *p->peer);
+    if (!p->order || !p->peer) return -ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        const struct ladder_event *e = &l->events[p->order[k]];
+        p->last_t[e->side] = e->t;
+        p->seen[e->side] = true;
+        if (e->kind == FINACK_TRACE_SEG && !e->out) p->saw_in[e->side] = true;
+    }
+    return pair_in_order(l, p->order, p->peer);
 }
 
 /* Sent, never received, though the receiver records what it receives and

@@ -201,6 +201,7 @@ int ladder_add_trace(struct ladder *l, const struct finack_trace_event *ev)
         e.seq = ev->seq;
         e.ack = ev->ack;
         e.win = ev->win_scaled ? ev->win_scaled : ev->win;
+        e.win_raw = ev->win;
         e.len = ev->len;
         e.retransmit = ev->retransmit;
         finack_trace_options(ev->opts, ev->opts ? ev->opts_len : 0, e.opts, sizeof e.opts);

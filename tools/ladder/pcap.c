@@ -200,6 +200,7 @@ static int add_segment(struct reader *r, int s, const struct packet *pk, finack_
                              .flags = seg->flags, .seq = seg->seq, .ack = seg->ack,
                              .len = (uint32_t)seg->payload_len};
     e.win = seg->window;
+    e.win_raw = seg->window;
     /* RFC 7323 §2.2: scaled only when both SYNs offered it, never in a SYN. */
     if (!(seg->flags & TCP_FLAG_SYN) && S->has_wscale && R->has_wscale) e.win <<= S->wscale;
     uint32_t space = seg_space(seg), end = seg->seq + space;

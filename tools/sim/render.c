@@ -53,6 +53,7 @@ static void segment_event(struct isn_table *t, bool absolute, const struct sim_e
     le->seq = e->seq;
     le->ack = e->ack;
     le->win = e->win_scaled;
+    le->win_raw = e->win;
     le->len = e->len;
     le->retransmit = e->retransmit;
     finack_trace_options(e->opts, e->opts_len, le->opts, sizeof le->opts);

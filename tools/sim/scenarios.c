@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ladder/ladder.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
@@ -781,20 +782,33 @@ bool sim_event_trace(const struct sim_result *r, const struct sim_event *e,
     return true;
 }
 
-static bool same_segment(const struct sim_event *a, const struct sim_event *b)
+/* The ladder's matcher decides, so the demo's words and the picture agree:
+ * the run becomes a ladder event by event (the same indices) and each "out"
+ * is paired with the copy its receiver recorded. */
+bool *sim_segments_arrived(const struct sim_result *r)
 {
-    return !b->note && b->kind == FINACK_TRACE_SEG && a->seq == b->seq && a->ack == b->ack &&
-           a->flags == b->flags && a->len == b->len;
+    struct ladder l;
+    ladder_init(&l);
+    bool *arrived = calloc(r->count ? r->count : 1, sizeof *arrived);
+    long *peer = malloc((r->count ? r->count : 1) * sizeof *peer);
+    int err = arrived && peer ? sim_result_to_ladder(r, &l) : -ENOMEM;
+    if (!err && l.count != r->count) err = -EPROTO;
+    if (!err) err = ladder_pair_segments(&l, peer);
+    for (size_t i = 0; !err && i < r->count; i++)
+        arrived[i] = l.events[i].kind == FINACK_TRACE_SEG && l.events[i].out && peer[i] >= 0;
+    ladder_free(&l);
+    free(peer);
+    if (err) {
+        free(arrived);
+        return NULL;
+    }
+    return arrived;
 }
 
 bool sim_segment_arrived(const struct sim_result *r, size_t i)
 {
-    const struct sim_event *s = &r->events[i];
-    for (size_t j = i + 1; j < r->count; j++) {
-        const struct sim_event *e = &r->events[j];
-        if (!same_segment(s, e)) continue;
-        if (!e->out && e->side != s->side) return true;
-        if (e->out && e->side == s->side) return false;
-    }
-    return false;
+    bool *arrived = sim_segments_arrived(r);
+    bool yes = arrived && arrived[i];
+    free(arrived);
+    return yes;
 }
