@@ -45,6 +45,7 @@ struct pairing {
     finack_time_t last_t[2];
     bool seen[2];
     bool saw_in[2];       /* the side recorded segments it received */
+    const char **why;     /* per event: a drop's words when it was answered */
 };
 
 bool ladder_same_segment(const struct ladder_event *a, const struct ladder_event *b)
@@ -115,6 +116,56 @@ int ladder_pair_segments(const struct ladder *l, long *peer)
     return err;
 }
 
+/* Words for a drop its receiver answered: the stack did not take the
+ * segment, but replied as RFC 9293 says (an ACK for an unacceptable
+ * segment, §3.10.7.4; a RST where there is no connection, §3.10.7.1). NULL
+ * when the drop was not answered by reply. */
+static const char *answered_drop_words(const struct ladder_event *drop,
+                                       const struct ladder_event *in,
+                                       const struct ladder_event *reply)
+{
+    if (strcmp(drop->reason, "TCP_NOT_ACCEPTABLE") == 0 && (reply->flags & FINACK_TCP_ACK) &&
+        !(reply->flags & (FINACK_TCP_RST | FINACK_TCP_SYN))) {
+        if (in->flags & FINACK_TCP_FIN) return "(old FIN, out of window: ACKed again)";
+        if (in->len == 0) return "(probe, out of window: ACKed)";
+        return "(out of window: ACKed, not taken)";
+    }
+    if (strcmp(drop->reason, "TCP_NO_SOCKET") == 0 && (reply->flags & FINACK_TCP_RST))
+        return "(no connection: answered with RST)";
+    return NULL;
+}
+
+/* The core traces a dropped segment's "in", then the reply its processing
+ * sent, then the drop. A drop answered that way is drawn in words that say
+ * so, on a row before the reply's (where a reader looks for the cause). */
+static void explain_answered_drops(const struct ladder *l, struct pairing *p)
+{
+    for (size_t k = 1; k < l->count; k++) {
+        size_t i = p->order[k];
+        const struct ladder_event *drop = &l->events[i];
+        if (drop->kind != FINACK_TRACE_DROP) continue;
+        long reply = -1, in = -1;
+        for (size_t j = k; j-- > 0;) {
+            const struct ladder_event *e = &l->events[p->order[j]];
+            if (e->t != drop->t) break;
+            if (e->kind != FINACK_TRACE_SEG || e->side != drop->side) continue;
+            if (e->out && in < 0) {
+                reply = (long)j;
+            } else if (!e->out) {
+                in = (long)j;
+                break;
+            }
+        }
+        if (reply < 0 || in < 0) continue;
+        const char *why = answered_drop_words(drop, &l->events[p->order[in]],
+                                              &l->events[p->order[reply]]);
+        if (!why) continue;
+        p->why[i] = why;
+        memmove(&p->order[reply + 1], &p->order[reply], (k - (size_t)reply) * sizeof *p->order);
+        p->order[reply] = i;
+    }
+}
+
 static int pair_events(const struct ladder *l, struct pairing *p)
 {
     size_t n = l->count;
@@ -127,7 +178,11 @@ static int pair_events(const struct ladder *l, struct pairing *p)
         p->seen[e->side] = true;
         if (e->kind == FINACK_TRACE_SEG && !e->out) p->saw_in[e->side] = true;
     }
-    return pair_in_order(l, p->order, p->peer);
+    p->why = calloc(n ? n : 1, sizeof *p->why);
+    if (!p->why) return -ENOMEM;
+    int err = pair_in_order(l, p->order, p->peer);
+    if (!err) explain_answered_drops(l, p);
+    return err;
 }
 
 /* Sent, never received, though the receiver records what it receives and
@@ -330,11 +385,15 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
                 break;
             }
             r->note_col = e->side;
-            note_text(e, r->note, sizeof r->note);
+            if (p.why && p.why[i])
+                snprintf(r->note, sizeof r->note, "%s", p.why[i]);
+            else
+                note_text(e, r->note, sizeof r->note);
         }
     }
     free(p.order);
     free(p.peer);
+    free(p.why);
     if (err) ladder_layout_free(out);
     return err;
 }

@@ -1,0 +1,92 @@
+/* Drops that were answered: a segment the receiver did not take but
+ * replied to (an ACK for an out-of-window FIN or probe, a RST where there
+ * is no connection) is drawn in words that say so, before the reply's row,
+ * though the core traces the drop after the reply. */
+#include "ladder/ladder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+static void seg(struct ladder *l, finack_time_t t, int side, bool out, uint8_t flags,
+                uint32_t len)
+{
+    struct ladder_event e = {.t = t, .kind = FINACK_TRACE_SEG, .side = side, .out = out,
+                             .flags = flags, .seq = 1, .ack = 2, .win = 1000, .len = len};
+    CHECK_EQ(ladder_append(l, &e), 0);
+}
+
+static void drop(struct ladder *l, finack_time_t t, int side, const char *reason)
+{
+    struct ladder_event e = {.t = t, .kind = FINACK_TRACE_DROP, .side = side};
+    snprintf(e.reason, sizeof e.reason, "%s", reason);
+    CHECK_EQ(ladder_append(l, &e), 0);
+}
+
+static char *draw(const struct ladder *l)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) abort();
+    struct ladder_options o = {.width = 100};
+    CHECK_EQ(ladder_write_text(l, &o, out), 0);
+    fclose(out);
+    return text;
+}
+
+/* The retransmitted FIN reaching TIME_WAIT, the re-ACK, then the drop. */
+static void test_time_wait_reack_is_not_a_drop(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    seg(&l, 0, 1, true, FINACK_TCP_FIN | FINACK_TCP_ACK, 0);
+    seg(&l, 10000, 0, false, FINACK_TCP_FIN | FINACK_TCP_ACK, 0);
+    seg(&l, 10000, 0, true, FINACK_TCP_ACK, 0);
+    drop(&l, 10000, 0, "TCP_NOT_ACCEPTABLE");
+    seg(&l, 20000, 1, false, FINACK_TCP_ACK, 0);
+    char *text = draw(&l);
+    const char *why = strstr(text, "(old FIN, out of window: ACKed again)");
+    const char *reply = strstr(text, "── ACK seq=1");
+    CHECK(why != NULL);
+    CHECK(reply != NULL);
+    CHECK(why && reply && why < reply);
+    CHECK(strstr(text, "TCP_NOT_ACCEPTABLE") == NULL);
+    free(text);
+    ladder_free(&l);
+}
+
+static void test_no_socket_answered_with_rst(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    seg(&l, 0, 1, true, FINACK_TCP_SYN | FINACK_TCP_ACK, 0);
+    seg(&l, 10000, 0, false, FINACK_TCP_SYN | FINACK_TCP_ACK, 0);
+    seg(&l, 10000, 0, true, FINACK_TCP_RST, 0);
+    drop(&l, 10000, 0, "TCP_NO_SOCKET");
+    char *text = draw(&l);
+    const char *why = strstr(text, "(no connection: answered with RST)");
+    const char *reply = strstr(text, "── RST");
+    CHECK(why != NULL && reply != NULL && why < reply);
+    free(text);
+    ladder_free(&l);
+}
+
+/* A drop with no reply stays a drop, with its reason. */
+static void test_unanswered_drop_keeps_its_reason(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    seg(&l, 0, 1, true, FINACK_TCP_ACK, 100);
+    seg(&l, 10000, 0, false, FINACK_TCP_ACK, 100);
+    drop(&l, 10000, 0, "TCP_NOT_ACCEPTABLE");
+    char *text = draw(&l);
+    CHECK(strstr(text, "(drop TCP_NOT_ACCEPTABLE)") != NULL);
+    free(text);
+    ladder_free(&l);
+}
+
+TEST_MAIN("ladder_drop", TEST_CASE(test_time_wait_reack_is_not_a_drop),
+          TEST_CASE(test_no_socket_answered_with_rst),
+          TEST_CASE(test_unanswered_drop_keeps_its_reason))
