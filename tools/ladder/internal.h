@@ -65,7 +65,7 @@ struct ladder_row {
     enum ladder_row_kind kind;
     const char *state[2];            /* new state written beside column */
     /* ARROW */
-    const struct ladder_event *seg;  /* the "out" event, or an unmatched "in" */
+    const struct ladder_event *seg;  /* the "out" event, or an unmatched "in" (as drawn) */
     int from;                        /* column of the sender */
     bool lost;                       /* sent, never received by a traced peer */
     bool dup;                        /* received, never sent by a traced peer */
@@ -83,6 +83,9 @@ struct ladder_row {
 struct ladder_layout {
     struct ladder_row *rows;
     size_t count;
+    /* The events as drawn (rows point here): l->events, but a simultaneous
+     * open's SYN+ACK is not marked as a retransmission. */
+    struct ladder_event *drawn;
     finack_time_t t0;                /* subtracted from every time shown */
     bool any_recv;                   /* some row has a receive time */
 };

@@ -325,10 +325,43 @@ static void note_text(const struct ladder_event *e, char *buf, size_t size)
         snprintf(buf, size, "%s", e->opts);
 }
 
+static bool is_bare_syn(const struct ladder_event *e)
+{
+    return e->kind == FINACK_TRACE_SEG && (e->flags & FINACK_TCP_SYN) &&
+           !(e->flags & FINACK_TCP_ACK);
+}
+
+/* A simultaneous open (RFC 9293 §3.5, Figure 7): a host in SYN_SENT that
+ * receives the peer's SYN answers with a SYN+ACK on the sequence number
+ * its SYN used. The stack flags it as a retransmission (the space was sent
+ * before), but it is the handshake's next step, not a resend: the first
+ * SYN+ACK of that seq from a host that sent a SYN of that seq and then saw
+ * the peer's SYN. */
+static bool answers_simultaneous_syn(const struct ladder *l, const struct pairing *p, size_t k)
+{
+    const struct ladder_event *e = &l->events[p->order[k]];
+    if (!e->out || !e->retransmit ||
+        (e->flags & (FINACK_TCP_SYN | FINACK_TCP_ACK)) != (FINACK_TCP_SYN | FINACK_TCP_ACK))
+        return false;
+    bool own_syn = false, peer_syn = false;
+    for (size_t j = 0; j < k; j++) {
+        const struct ladder_event *o = &l->events[p->order[j]];
+        if (o->kind != FINACK_TRACE_SEG || !(o->flags & FINACK_TCP_SYN)) continue;
+        int sender = ladder_seg_sender(o);
+        if (sender == e->side && o->seq == e->seq) {
+            if (o->out && (o->flags & FINACK_TCP_ACK)) return false; /* already answered */
+            if (o->out) own_syn = true;
+        } else if (sender != e->side && is_bare_syn(o) && own_syn) {
+            peer_syn = true;
+        }
+    }
+    return own_syn && peer_syn;
+}
+
 static int add_segment(struct builder *b, const struct ladder *l, const struct pairing *p,
                        size_t i, finack_time_t t0)
 {
-    const struct ladder_event *e = &l->events[i];
+    const struct ladder_event *e = &b->lay->drawn[i];
     struct ladder_row *r = row_for(b, e->t - t0, LADDER_ROW_ARROW);
     if (!r) return -ENOMEM;
     r->seg = e;
@@ -354,6 +387,13 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
     int err = pair_events(l, &p);
     struct builder b = {.lay = out};
     out->t0 = !err && l->count ? l->events[p.order[0]].t : 0;
+    out->drawn = err ? NULL : malloc((l->count ? l->count : 1) * sizeof *out->drawn);
+    if (!err && !out->drawn) err = -ENOMEM;
+    for (size_t k = 0; !err && k < l->count; k++) {
+        size_t i = p.order[k];
+        out->drawn[i] = l->events[i];
+        if (answers_simultaneous_syn(l, &p, k)) out->drawn[i].retransmit = false;
+    }
     for (size_t k = 0; !err && k < l->count; k++) {
         size_t i = p.order[k];
         const struct ladder_event *e = &l->events[i];
@@ -401,5 +441,6 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
 void ladder_layout_free(struct ladder_layout *lay)
 {
     free(lay->rows);
+    free(lay->drawn);
     memset(lay, 0, sizeof *lay);
 }

@@ -1,7 +1,9 @@
-/* Drops that were answered: a segment the receiver did not take but
- * replied to (an ACK for an out-of-window FIN or probe, a RST where there
- * is no connection) is drawn in words that say so, before the reply's row,
- * though the core traces the drop after the reply. */
+/* What the rows say beyond the events. Drops that were answered: a
+ * segment the receiver did not take but replied to (an ACK for an
+ * out-of-window FIN or probe, a RST where there is no connection) is drawn
+ * in words that say so, before the reply's row, though the core traces the
+ * drop after the reply. A simultaneous open's SYN+ACKs are not drawn as
+ * retransmissions. */
 #include "ladder/ladder.h"
 
 #include <stdlib.h>
@@ -9,12 +11,13 @@
 
 #include "test.h"
 
-static void seg(struct ladder *l, finack_time_t t, int side, bool out, uint8_t flags,
-                uint32_t len)
+static struct ladder_event *seg(struct ladder *l, finack_time_t t, int side, bool out,
+                                uint8_t flags, uint32_t len)
 {
     struct ladder_event e = {.t = t, .kind = FINACK_TRACE_SEG, .side = side, .out = out,
                              .flags = flags, .seq = 1, .ack = 2, .win = 1000, .len = len};
     CHECK_EQ(ladder_append(l, &e), 0);
+    return &l->events[l->count - 1];
 }
 
 static void drop(struct ladder *l, finack_time_t t, int side, const char *reason)
@@ -87,6 +90,33 @@ static void test_unanswered_drop_keeps_its_reason(void)
     ladder_free(&l);
 }
 
-TEST_MAIN("ladder_drop", TEST_CASE(test_time_wait_reack_is_not_a_drop),
+/* Both SYNs cross; each end answers the other's with a SYN+ACK on its own
+ * SYN's seq, which the stack marks rtx. Not drawn as a resend; a SYN+ACK
+ * sent again after that still is. */
+static void test_simultaneous_open_synack_not_rtx(void)
+{
+    const uint8_t syn = FINACK_TCP_SYN, synack = FINACK_TCP_SYN | FINACK_TCP_ACK;
+    struct ladder l;
+    ladder_init(&l);
+    seg(&l, 0, 0, true, syn, 0);
+    seg(&l, 0, 1, true, syn, 0);
+    seg(&l, 10000, 0, false, syn, 0);
+    seg(&l, 10000, 1, false, syn, 0);
+    seg(&l, 10000, 0, true, synack, 0)->retransmit = true;
+    seg(&l, 10000, 1, true, synack, 0)->retransmit = true;
+    seg(&l, 1010000, 0, true, synack, 0)->retransmit = true; /* a real resend */
+    char *text = draw(&l);
+    const char *first = strstr(text, "SYN+ACK");
+    CHECK(first != NULL);
+    CHECK(first && strncmp(first - 4, "rtx ", 4) != 0);
+    const char *rtx = strstr(text, "rtx SYN+ACK");
+    CHECK(rtx != NULL);
+    CHECK(rtx && strstr(rtx, "1010.000") == NULL); /* only the last row is rtx */
+    CHECK(strstr(text, "╌") != NULL);
+    free(text);
+    ladder_free(&l);
+}
+
+TEST_MAIN("ladder_rows", TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
           TEST_CASE(test_no_socket_answered_with_rst),
           TEST_CASE(test_unanswered_drop_keeps_its_reason))
