@@ -117,6 +117,52 @@ static void test_simultaneous_open_synack_not_rtx(void)
     ladder_free(&l);
 }
 
-TEST_MAIN("ladder_rows", TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
+/* SVG: text has a white halo and is drawn after every arrow line, and a
+ * note beside an arrowhead moves clear of it (below the line's end). */
+static void test_svg_text_over_lines_and_clear_of_heads(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    seg(&l, 0, 0, true, FINACK_TCP_ACK, 0);
+    seg(&l, 10000, 1, false, FINACK_TCP_ACK, 0);
+    struct ladder_note n = {.t = 10000, .side = 1, .text = "accept() = 1"};
+    CHECK_EQ(ladder_add_note(&l, &n), 0);
+    seg(&l, 20000, 1, true, FINACK_TCP_ACK, 0);
+    seg(&l, 30000, 0, false, FINACK_TCP_ACK, 0);
+    char *svg = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&svg, &len);
+    if (!out) abort();
+    struct ladder_options o = {0};
+    CHECK_EQ(ladder_write_svg(&l, &o, out), 0);
+    fclose(out);
+    CHECK(strstr(svg, "paint-order: stroke") != NULL);
+    const char *legend = strstr(svg, "<g class=\"legend\">");
+    const char *label = strstr(svg, "transform=\"rotate(");
+    REQUIRE(legend && label);
+    const char *last_arrow = NULL;
+    for (const char *line = strstr(svg, "marker-end="); line && line < legend;
+         line = strstr(line + 1, "marker-end="))
+        last_arrow = line;
+    CHECK(last_arrow != NULL && last_arrow < label);
+    /* The note's baseline: below the arrowhead's row (y + 4 otherwise). */
+    const char *note = strstr(svg, ">accept() = 1<");
+    REQUIRE(note != NULL);
+    const char *tag = note;
+    while (tag > svg && strncmp(tag, "<text", 5) != 0) tag--;
+    double x = 0, y = 0;
+    CHECK_EQ(sscanf(tag, "<text x=\"%lf\" y=\"%lf\"", &x, &y), 2);
+    const char *row = strstr(svg, ">10.000<");
+    REQUIRE(row != NULL);
+    const char *rtag = row;
+    while (rtag > svg && strncmp(rtag, "<text", 5) != 0) rtag--;
+    double rx = 0, ry = 0;
+    CHECK_EQ(sscanf(rtag, "<text x=\"%lf\" y=\"%lf\"", &rx, &ry), 2);
+    CHECK(y > ry);
+    free(svg);
+    ladder_free(&l);
+}
+
+TEST_MAIN("ladder_rows", TEST_CASE(test_svg_text_over_lines_and_clear_of_heads), TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
           TEST_CASE(test_no_socket_answered_with_rst),
           TEST_CASE(test_unanswered_drop_keeps_its_reason))
