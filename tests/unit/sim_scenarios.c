@@ -450,6 +450,10 @@ static void test_custom_lossy_transfer_delivers_everything(void)
             retransmitted = true;
     CHECK(retransmitted);
     CHECK(r.transfers == 1 && r.throughput_bps[0] > 0);
+    /* FIN_WAIT_1 has its cause on the picture: the noted shutdown(). */
+    long shut = note_at(&r, LEFT, "shutdown(SHUT_WR) = 0", 0);
+    CHECK(shut >= 0);
+    if (shut >= 0) CHECK_U64(r.events[shut].t, entered(&r, LEFT, "FIN_WAIT_1", 0));
     sim_result_free(&r);
 }
 

@@ -563,7 +563,8 @@ static int run_transfer(struct sim_world *w, struct sim_result *r, int lfd,
             sent += (uint64_t)n;
         }
         if (sent == t->bytes && !shut) {
-            finack_shutdown(c, cfd, SHUT_WR);
+            /* The call that sends the FIN: noted, so FIN_WAIT_1 has a cause. */
+            world_call(w, CLIENT, finack_shutdown(c, cfd, SHUT_WR), "shutdown(SHUT_WR)");
             shut = true;
         }
         ssize_t n;
