@@ -124,10 +124,11 @@ int ladder_read_json(struct ladder *l, FILE *in, char *err, size_t errlen);
  * each packet becomes a segment "out" of its sender at the capture time,
  * and each end's state is inferred from the segments: SYN_SENT with the
  * client's SYN, LISTEN then SYN_RCVD with the server's SYN-ACK, ESTABLISHED
- * when a SYN is ACKed, FIN_WAIT_1 with the first FIN, CLOSE_WAIT when its
- * receiver ACKs it, FIN_WAIT_2 when that ACK arrives, LAST_ACK with the
- * other FIN, TIME_WAIT / CLOSED with the last ACK, CLOSING when both FINs
- * cross, CLOSED on a RST. Sides are "client" and "server" when a SYN was
+ * when a SYN is ACKed, FIN_WAIT_1 with the first FIN, CLOSE_WAIT at that
+ * FIN (once an ACK shows it was not a simultaneous close), FIN_WAIT_2 when
+ * that ACK arrives, LAST_ACK with the other FIN, TIME_WAIT / CLOSED with
+ * the ACK of the last FIN (never CLOSED before a FIN sent again), CLOSING
+ * when both FINs cross, CLOSED on a RST. Sides are "client" and "server" when a SYN was
  * seen; windows are scaled when both SYNs offered it. */
 int ladder_read_pcap(struct ladder *l, const char *path, char *err, size_t errlen);
 
