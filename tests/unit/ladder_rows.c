@@ -163,6 +163,39 @@ static void test_svg_text_over_lines_and_clear_of_heads(void)
     ladder_free(&l);
 }
 
-TEST_MAIN("ladder_rows", TEST_CASE(test_svg_text_over_lines_and_clear_of_heads), TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
+static char *draw_ascii(const struct ladder *l)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) abort();
+    struct ladder_options o = {.width = 100, .ascii = true};
+    CHECK_EQ(ladder_write_text(l, &o, out), 0);
+    fclose(out);
+    return text;
+}
+
+/* Rows far apart in time (TIME_WAIT's 2 MSL) get a break row saying how
+ * long; evenly spaced ones do not. */
+static void test_time_gap_marked(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    for (int k = 0; k < 6; k++) seg(&l, (finack_time_t)k * 10000, k % 2, true, FINACK_TCP_ACK, 0);
+    char *text = draw(&l);
+    CHECK(strstr(text, "⋯") == NULL);
+    free(text);
+    struct ladder_note n = {.t = 50000 + FINACK_SEC(120), .side = 0, .text = "later"};
+    CHECK_EQ(ladder_add_note(&l, &n), 0);
+    text = draw(&l);
+    CHECK(strstr(text, "⋯ 120 s ⋯") != NULL);
+    free(text);
+    text = draw_ascii(&l);
+    CHECK(strstr(text, "... 120 s ...") != NULL);
+    free(text);
+    ladder_free(&l);
+}
+
+TEST_MAIN("ladder_rows", TEST_CASE(test_time_gap_marked), TEST_CASE(test_svg_text_over_lines_and_clear_of_heads), TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
           TEST_CASE(test_no_socket_answered_with_rst),
           TEST_CASE(test_unanswered_drop_keeps_its_reason))

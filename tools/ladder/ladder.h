@@ -40,6 +40,7 @@
  *      221.500               │╌╌ rtx PSH+ACK seq=1 ack=1 len=100 ╌→│
  *       40.000               │           (drop TCP_BAD_CHECKSUM) │
  *       30.000               │ … 10 data segments, 1..14480 → / 5 ACKs ← │
+ *                            │          ⋯ 120 s ⋯             │
  *  - a label is "[rtx ]FLAGS seq=S[ ack=A] win=W[ len=N]", numbers relative
  *    to each side's ISN; where it does not fit, win goes, then it is cut
  *    with "…" ("..." in ASCII);
@@ -50,6 +51,9 @@
  *    same instant, else on the row before at the same instant if its
  *    column is free there, else on a row of its own;
  *  - control characters are drawn as '?', non-ASCII in ASCII mode too.
+ *  - where two rows are more than 10 times the median gap and 1 s apart,
+ *    a break row says how long ("⋯ 120 s ⋯", ASCII "... 120 s ..."; in
+ *    SVG the lifelines are cut there).
  */
 #ifndef FINACK_LADDER_H
 #define FINACK_LADDER_H

@@ -379,6 +379,68 @@ static int add_segment(struct builder *b, const struct ladder *l, const struct p
     return 0;
 }
 
+void ladder_gap_text(finack_time_t length, char *buf, size_t size)
+{
+    if (length >= FINACK_SEC(10))
+        snprintf(buf, size, "%llu s", (unsigned long long)((length + FINACK_SEC(1) / 2) /
+                                                            FINACK_SEC(1)));
+    else
+        snprintf(buf, size, "%.1f s", (double)length / 1e6);
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    finack_time_t x = *(const finack_time_t *)a, y = *(const finack_time_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The time from row i (to its end, for a summary) to row i + 1. */
+static finack_time_t idle_after(const struct ladder_layout *lay, size_t i)
+{
+    const struct ladder_row *r = &lay->rows[i];
+    finack_time_t end = r->kind == LADDER_ROW_SUMMARY && r->t_end > r->t ? r->t_end : r->t;
+    return lay->rows[i + 1].t > end ? lay->rows[i + 1].t - end : 0;
+}
+
+/* Rows are evenly spaced whatever time lies between them: where two are
+ * far apart (LADDER_GAP_FACTOR times the median gap, LADDER_GAP_MIN at
+ * least), a break row says how long nothing happened. */
+static int add_gaps(struct builder *b)
+{
+    struct ladder_layout *lay = b->lay;
+    if (lay->count < 2) return 0;
+    size_t n = lay->count - 1;
+    finack_time_t *gaps = malloc(n * sizeof *gaps);
+    if (!gaps) return -ENOMEM;
+    for (size_t i = 0; i < n; i++) gaps[i] = idle_after(lay, i);
+    qsort(gaps, n, sizeof *gaps, cmp_time);
+    finack_time_t limit = gaps[n / 2] * LADDER_GAP_FACTOR;
+    free(gaps);
+    if (limit < LADDER_GAP_MIN) limit = LADDER_GAP_MIN;
+    size_t breaks = 0;
+    for (size_t i = 0; i < n; i++) breaks += idle_after(lay, i) > limit;
+    if (!breaks) return 0;
+    size_t total = lay->count + breaks;
+    struct ladder_row *rows = malloc(total * sizeof *rows);
+    if (!rows) return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < lay->count; i++) {
+        rows[k++] = lay->rows[i];
+        if (i + 1 < lay->count && idle_after(lay, i) > limit) {
+            struct ladder_row *g = &rows[k++];
+            memset(g, 0, sizeof *g);
+            g->kind = LADDER_ROW_GAP;
+            g->t = lay->rows[i + 1].t - idle_after(lay, i);
+            g->t_end = lay->rows[i + 1].t;
+        }
+    }
+    free(lay->rows);
+    lay->rows = rows;
+    lay->count = total;
+    b->cap = total;
+    return 0;
+}
+
 int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
                         struct ladder_layout *out)
 {
@@ -431,6 +493,7 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
                 note_text(e, r->note, sizeof r->note);
         }
     }
+    if (!err) err = add_gaps(&b);
     free(p.order);
     free(p.peer);
     free(p.why);

@@ -317,6 +317,19 @@ static void put_summary(FILE *out, const struct picture *p, const struct ladder_
         put_text(out, (p->x[0] + p->x[1]) / 2, y, "middle", "class=\"summary\"", text);
 }
 
+/* A break in time: the lifelines cut by a white band with a zigzag edge,
+ * so that the slope of the arrows across it means nothing. */
+static void put_break(FILE *out, const struct picture *p, double y)
+{
+    fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" fill=\"#ffffff\"/>\n",
+            p->x[0] - 8, y - 6, p->x[1] - p->x[0] + 16);
+    for (int s = 0; s < 2; s++)
+        for (int edge = -1; edge <= 1; edge += 2)
+            fprintf(out, "<path d=\"M%.1f %.1fl4 -3l4 6l4 -3l4 3\" fill=\"none\" "
+                         "stroke=\"#333333\" stroke-width=\"1.5\"/>\n",
+                    p->x[s] - 8, y + 6.0 * edge);
+}
+
 static void put_legend(FILE *out, const struct picture *p)
 {
     double y = p->height - 40, x = p->x[0];
@@ -413,9 +426,11 @@ int ladder_write_svg(const struct ladder *l, const struct ladder_options *o, FIL
                 p.x[s], p.top - 18, p.x[s], p.height - 64);
     /* Summary bands, lines over them, then every text (with its white
      * halo) over both. */
-    for (size_t i = 0; i < lay.count; i++)
+    for (size_t i = 0; i < lay.count; i++) {
         if (lay.rows[i].kind == LADDER_ROW_SUMMARY)
             put_summary(out, &p, &lay.rows[i], row_y(&p, i) + 4, false);
+        if (lay.rows[i].kind == LADDER_ROW_GAP) put_break(out, &p, row_y(&p, i));
+    }
     for (size_t i = 0; i < lay.count; i++)
         if (lay.rows[i].kind == LADDER_ROW_ARROW)
             put_arrow_line(out, l, o, &p, &lay.rows[i], row_y(&p, i));
@@ -424,7 +439,7 @@ int ladder_write_svg(const struct ladder *l, const struct ladder_options *o, FIL
         double y = row_y(&p, i);
         char t[32];
         format_ms(r->t, t, sizeof t);
-        put_text(out, TIME_X, y + 4, "end", "class=\"time\"", t);
+        if (r->kind != LADDER_ROW_GAP) put_text(out, TIME_X, y + 4, "end", "class=\"time\"", t);
         for (int c = 0; c < 2; c++)
             if (r->state[c]) put_state(out, &p, c, y + 4, r->state[c]);
         switch (r->kind) {
@@ -442,6 +457,13 @@ int ladder_write_svg(const struct ladder *l, const struct ladder_options *o, FIL
                 put_text(out, p.x[0] + inset, base, "start", "class=\"note\"", r->note);
             else
                 put_text(out, p.x[1] - inset, base, "end", "class=\"note\"", r->note);
+            break;
+        }
+        case LADDER_ROW_GAP: {
+            char len[32], text[64];
+            ladder_gap_text(r->t_end - r->t, len, sizeof len);
+            snprintf(text, sizeof text, "⋯ %s ⋯", len);
+            put_text(out, (p.x[0] + p.x[1]) / 2, y + 4, "middle", "class=\"note\"", text);
             break;
         }
         case LADDER_ROW_STATES: break;
