@@ -524,6 +524,45 @@ static void test_demo_seed_loses_a_data_segment(void)
     sim_result_free(&r);
 }
 
+static bool drawing_has(const struct sim_result *r, const char *text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out) abort();
+    CHECK_EQ(sim_draw(r, SIM_FORMAT_TEXT, false, out), 0);
+    fclose(out);
+    bool found = buf && strstr(buf, text) != NULL;
+    free(buf);
+    return found;
+}
+
+/* The state column never says a host is CLOSED while a socket of it lives
+ * on: the listener's close beside its TIME_WAIT, the half-open connection
+ * beside its listener, in words. */
+static void test_listener_and_half_open_closed_in_words(void)
+{
+    struct sim_result r = run("reuseaddr");
+    CHECK(drawing_has(&r, "(listener) CLOSED; TIME_WAIT remains"));
+    sim_result_free(&r);
+    r = run("old-duplicate-syn");
+    CHECK(drawing_has(&r, "(half-open) CLOSED; still LISTEN"));
+    sim_result_free(&r);
+}
+
+/* The notes explain the numbers: bdp's bound is min(window/RTT, link), and
+ * close-wait says why FIN_WAIT_2 stays (shutdown(), not close()). */
+static void test_notes_explain_bdp_and_fin_wait_2(void)
+{
+    struct sim_result r = run("bdp");
+    CHECK(note_at(&r, RIGHT, "bound: min(20.97, link 10.00) = 10.00 Mbit/s", 0) >= 0);
+    CHECK(note_at(&r, RIGHT, "bound: min(1.31, link 10.00) = 1.31 Mbit/s", 0) >= 0);
+    sim_result_free(&r);
+    r = run("close-wait");
+    CHECK(note_at(&r, LEFT, " orphan after tcp_fin_timeout, 60 s)", 0) >= 0);
+    sim_result_free(&r);
+}
+
 /* The notes reach the picture: text, SVG and JSON all carry the errno. */
 static void test_notes_are_drawn(void)
 {
@@ -565,6 +604,8 @@ TEST_MAIN("sim_scenarios", TEST_CASE(test_handshake_syn_sent_and_syn_rcvd_reach_
           TEST_CASE(test_reuseaddr_eaddrinuse_then_success),
           TEST_CASE(test_simultaneous_open_both_syn_rcvd),
           TEST_CASE(test_arrivals_paired_in_link_order),
+          TEST_CASE(test_listener_and_half_open_closed_in_words),
+          TEST_CASE(test_notes_explain_bdp_and_fin_wait_2),
           TEST_CASE(test_demo_seed_loses_a_data_segment),
           TEST_CASE(test_simultaneous_close_both_closing_then_time_wait),
           TEST_CASE(test_send_buffer_write_returns_before_delivery),
