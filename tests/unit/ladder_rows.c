@@ -196,6 +196,42 @@ static void test_time_gap_marked(void)
     ladder_free(&l);
 }
 
-TEST_MAIN("ladder_rows", TEST_CASE(test_time_gap_marked), TEST_CASE(test_svg_text_over_lines_and_clear_of_heads), TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
+static char *draw_width(const struct ladder *l, unsigned width)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) abort();
+    struct ladder_options o = {.width = width};
+    CHECK_EQ(ladder_write_text(l, &o, out), 0);
+    fclose(out);
+    return text;
+}
+
+/* The window leaves a label only when the label with it does not fit
+ * between the lifelines at the width asked for. */
+static void test_window_dropped_only_when_needed(void)
+{
+    struct ladder l;
+    ladder_init(&l);
+    struct ladder_event *e = seg(&l, 0, 0, true, FINACK_TCP_FIN | FINACK_TCP_PSH | FINACK_TCP_ACK,
+                                 1176);
+    e->seq = 18825, e->ack = 1, e->win = 131072;
+    seg(&l, 10000, 1, false, FINACK_TCP_FIN | FINACK_TCP_PSH | FINACK_TCP_ACK, 1176)->seq = 18825;
+    l.events[1].ack = 1, l.events[1].win = 131072;
+    /* 47 columns of label and 6 of arrow: they fit between the lifelines
+     * at 120 columns, not at 100 beside the state and rcvd columns. */
+    char *text = draw_width(&l, 120);
+    CHECK(strstr(text, "FIN+PSH+ACK seq=18825 ack=1 win=131072 len=1176") != NULL);
+    free(text);
+    /* Narrow: the label no longer fits whole beside the rcvd column. */
+    text = draw_width(&l, 90);
+    CHECK(strstr(text, "win=") == NULL);
+    CHECK(strstr(text, "FIN+PSH+ACK seq=18825 ack=1") != NULL);
+    free(text);
+    ladder_free(&l);
+}
+
+TEST_MAIN("ladder_rows", TEST_CASE(test_window_dropped_only_when_needed), TEST_CASE(test_time_gap_marked), TEST_CASE(test_svg_text_over_lines_and_clear_of_heads), TEST_CASE(test_simultaneous_open_synack_not_rtx), TEST_CASE(test_time_wait_reack_is_not_a_drop),
           TEST_CASE(test_no_socket_answered_with_rst),
           TEST_CASE(test_unanswered_drop_keeps_its_reason))
