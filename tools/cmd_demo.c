@@ -110,12 +110,20 @@ static void lost_words(char *buf, size_t size, size_t n, const char *one, const 
 static const char *notice_of(const struct sim_result *r)
 {
     if (strcmp(r->scenario->name, "custom") != 0) return r->scenario->notice;
-    size_t syn = 0, synack = 0, data = 0, acks = 0, resent = 0;
+    size_t syn = 0, synack = 0, data = 0, acks = 0, resent = 0, timed = 0;
     bool *arrived = sim_segments_arrived(r);
     for (size_t i = 0; arrived && i < r->count; i++) {
         const struct sim_event *e = &r->events[i];
         if (e->note || e->injected || e->kind != FINACK_TRACE_SEG || !e->out) continue;
         resent += e->retransmit;
+        /* A resend at the instant its side's retransmission timer fired
+         * came from the timeout; the others from duplicate ACKs. */
+        for (size_t j = i; e->retransmit && j-- > 0 && r->events[j].t == e->t;)
+            if (!r->events[j].note && r->events[j].side == e->side &&
+                r->events[j].kind == FINACK_TRACE_TIMER && strcmp(r->events[j].timer, "DELACK")) {
+                timed++;
+                break;
+            }
         if (arrived[i]) continue;
         if ((e->flags & FINACK_TCP_SYN) && (e->flags & FINACK_TCP_ACK))
             synack++;
@@ -147,11 +155,14 @@ static const char *notice_of(const struct sim_result *r)
         n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", sep, w[k]);
         sep = " and ";
     }
+    const char *why = timed == resent ? "when its timer ran out"
+                      : timed == 0    ? "after duplicate ACKs told the sender"
+                                      : "after a timeout or duplicate ACKs";
     if (syn + synack + data)
         snprintf(text + n, sizeof text - n,
-                 ". What the sender missed an ACK for was sent again (rtx), after a timeout or "
-                 "duplicate ACKs, until every byte was in%s",
-                 acks ? "; a lost ACK is not resent: the next one covers the same bytes." : ".");
+                 ". What the sender missed an ACK for was sent again (rtx) %s, until every byte "
+                 "was in%s",
+                 why, acks ? "; a lost ACK is not resent: the next one covers the same bytes." : ".");
     else
         snprintf(text + n, sizeof text - n,
                  ". A lost ACK is not resent: the next ACK covers the same bytes, so nothing is "
