@@ -671,8 +671,9 @@ static const struct sim_scenario scenarios[] = {
      "one's numbers; another 4-tuple's ISN is unrelated.",
      false, play_isn},
     {"close", "the 4-way close and TIME_WAIT's 2 MSL",
-     "the client, which closed first, waits in TIME_WAIT for 2 MSL (120 s) after the last ACK; "
-     "the server is CLOSED as soon as that ACK arrives.",
+     "the client, which closed first, waits in TIME_WAIT for 2 MSL (120 s here; Linux waits "
+     "60 s, TCP_TIMEWAIT_LEN) after the last ACK; the server is CLOSED as soon as that ACK "
+     "arrives.",
      false, play_close},
     {"half-close", "the client shuts down its sending half; the server keeps sending, then closes",
      "after the client's FIN the server still sends 3000 bytes, and the client, in FIN_WAIT_2, "
