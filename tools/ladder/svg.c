@@ -282,12 +282,18 @@ static void put_arrow_label(FILE *out, const struct ladder *l, const struct ladd
     double end, lift = room_below && head_near(p, r->from, y, &end) && end <= y + 2 ? -12 : 4;
     double along = lift < 0 ? 20 : 14, w = (double)ladder_text_width(label) * CHAR_W;
     double x0 = a.x0 + nx * lift, y0 = y + ny * lift;
-    if (!label_clear(p, i, x0, y0, ux, uy, along, w))
-        for (double at = along + 12; at + w + 18 <= len; at += 12)
-            if (label_clear(p, i, x0, y0, ux, uy, at, w)) {
+    /* Along this side of the line, then along the other. */
+    bool clear = label_clear(p, i, x0, y0, ux, uy, along, w);
+    for (int side = 0; side < 2 && !clear; side++) {
+        double l2 = side ? (lift < 0 ? 4 : -12) : lift;
+        double x2 = a.x0 + nx * l2, y2 = y + ny * l2;
+        for (double at = along + 12; at + w + 18 <= len && !clear; at += 12)
+            if (label_clear(p, i, x2, y2, ux, uy, at, w)) {
+                clear = true;
                 along = at;
-                break;
+                x0 = x2, y0 = y2;
             }
+    }
     double mx = x0 + ux * along, my = y0 + uy * along;
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\" "
                  "transform=\"rotate(%.2f %.1f %.1f)\">",
