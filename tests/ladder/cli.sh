@@ -76,6 +76,13 @@ cmp -s "$tmp/out.txt" "$tmp/lossy.txt" || fail "--out: not the same text as stdo
 "$finack" ladder --format json "$here/lossy.json" >"$tmp/again.json" || fail "--format json"
 "$finack" ladder "$tmp/again.json" >"$tmp/again.txt" || fail "reading our own JSON"
 cmp -s "$tmp/again.txt" "$tmp/lossy.txt" || fail "JSON written and read back draws differently"
+# A finack sim trace comes back line for line: the listener's own conn,
+# win_raw, notes without conn.
+for scenario in close zero-window; do
+    "$finack" sim "$scenario" --format json >"$tmp/sim.json" || fail "sim $scenario"
+    "$finack" ladder --format json "$tmp/sim.json" >"$tmp/back.json" || fail "ladder $scenario"
+    cmp -s "$tmp/sim.json" "$tmp/back.json" || fail "sim $scenario: JSON does not round-trip"
+done
 "$finack" ladder - <"$here/lossy.json" >"$tmp/stdin.txt" || fail "reading stdin"
 cmp -s "$tmp/stdin.txt" "$tmp/lossy.txt" || fail "stdin draws differently"
 

@@ -610,12 +610,20 @@ int ladder_write_json(const struct ladder *l, FILE *out)
             copy_text(host, sizeof host, l->host[s]);
         else
             copy_text(host, sizeof host, s == 0 ? "A" : "B");
-        format_addr(l->addr[s], la, sizeof la);
-        format_addr(l->addr[!s], ra, sizeof ra);
+        /* The event's own 4-tuple where it is known (a listener's stays a
+         * listener's), else the connection drawn; a note has none. */
+        uint32_t laddr = e->have_conn ? e->laddr : l->addr[s];
+        uint32_t raddr = e->have_conn ? e->raddr : l->addr[!s];
+        unsigned lport = e->have_conn ? e->lport : l->port[s];
+        unsigned rport = e->have_conn ? e->rport : l->port[!s];
+        format_addr(laddr, la, sizeof la);
+        format_addr(raddr, ra, sizeof ra);
         fprintf(out, "{\"t_us\":%llu,\"host\":", (unsigned long long)e->t);
         json_string(out, host);
-        fprintf(out, ",\"conn\":\"%s%u-%s%u\",\"ev\":", la, (unsigned)l->port[s], ra,
-                (unsigned)l->port[!s]);
+        if (e->kind == LADDER_NOTE)
+            fputs(",\"ev\":", out);
+        else
+            fprintf(out, ",\"conn\":\"%s%u-%s%u\",\"ev\":", la, lport, ra, rport);
         char flags[16];
         switch ((int)e->kind) {
         case FINACK_TRACE_STATE:
@@ -629,7 +637,8 @@ int ladder_write_json(const struct ladder *l, FILE *out)
                          "\"win\":%u,",
                     e->out ? "out" : "in", finack_trace_flags(e->flags, flags), (unsigned)e->seq,
                     (unsigned)e->ack, (unsigned)e->win);
-            if (e->win_raw) fprintf(out, "\"win_raw\":%u,", (unsigned)e->win_raw);
+            /* Known when given, and always for a zero window. */
+            if (e->win_raw || e->win == 0) fprintf(out, "\"win_raw\":%u,", (unsigned)e->win_raw);
             fprintf(out, "\"len\":%u,\"opts\":", (unsigned)e->len);
             json_string(out, e->opts);
             if (e->retransmit) fputs(",\"rtx\":true", out);

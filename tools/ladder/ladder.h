@@ -78,6 +78,9 @@ struct ladder_event {
     uint8_t flags;
     uint32_t seq, ack, win, len;  /* win: the scaled window */
     uint32_t win_raw;         /* the window field as sent; 0 if unknown */
+    bool have_conn;           /* the 4-tuple as the event's host saw it (a */
+    uint32_t laddr, raddr;    /* listener's remote end 0, all 0 for a drop */
+    uint16_t lport, rport;    /* before TCP), kept for JSON out */
     char opts[96];
     bool retransmit;
     char reason[40];          /* DROP: finack_drop_reason_name() */

@@ -172,6 +172,8 @@ int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
             continue;
         }
         le.kind = e->kind;
+        le.have_conn = true;
+        le.laddr = e->laddr, le.raddr = e->raddr, le.lport = e->lport, le.rport = e->rport;
         switch (e->kind) {
         case FINACK_TRACE_STATE:
             if (state_as_note(states, e, l, &err)) continue;
