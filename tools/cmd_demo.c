@@ -23,7 +23,7 @@ const char cmd_demo_usage[] =
     "each end its states and the application's calls; lost segments end in a cross.\n"
     "More scenarios, SVG and JSON output: finack sim --list.\n"
     "\n"
-    "  --seed N      seed of the stacks' secrets and the link's faults (default 1)\n"
+    "  --seed N      seed of the stacks' secrets and the link's faults (default 22)\n"
     "  --loss P      the transfer's loss probability each way, 0..0.5 (default 0.02)\n"
     "  --delay MS    the transfer's one-way latency in milliseconds (default 10)\n"
     "  --bytes N     bytes the client sends in the transfer (default 12000)\n"
@@ -50,7 +50,8 @@ static void parse_options(int argc, char **argv, struct options *o)
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     sim_params_init(&o->transfer);
-    o->transfer.loss = 0.02;
+    o->transfer.loss = SIM_DEMO_LOSS;
+    o->transfer.seed = SIM_DEMO_SEED;
     int c;
     while ((c = tool_next_option(argc, argv, longopts)) != -1) {
         switch (c) {
@@ -92,26 +93,81 @@ static void print_wrapped(const char *prefix, const char *text)
     putchar('\n');
 }
 
-/* What to notice in a run: the scenario's sentence; for the transfer,
- * whether anything was lost. */
+/* "the SYN", "2 data segments", "1 ACK": what a count of lost segments of
+ * one kind reads as; "" for none. */
+static void lost_words(char *buf, size_t size, size_t n, const char *one, const char *many)
+{
+    if (n == 0)
+        buf[0] = 0;
+    else if (n == 1)
+        snprintf(buf, size, "%s", one);
+    else
+        snprintf(buf, size, "%zu %s", n, many);
+}
+
+/* What to notice in a run: the scenario's sentence; for the transfer, what
+ * was lost (as the ladder draws it: a cross) and what became of it. */
 static const char *notice_of(const struct sim_result *r)
 {
     if (strcmp(r->scenario->name, "custom") != 0) return r->scenario->notice;
-    bool lost = false, resent = false;
-    for (size_t i = 0; i < r->count; i++) {
+    size_t syn = 0, synack = 0, data = 0, acks = 0, resent = 0, timed = 0;
+    bool *arrived = sim_segments_arrived(r);
+    for (size_t i = 0; arrived && i < r->count; i++) {
         const struct sim_event *e = &r->events[i];
-        if (e->note || e->kind != FINACK_TRACE_SEG || !e->out) continue;
-        resent |= e->retransmit;
-        lost |= !sim_segment_arrived(r, i);
+        if (e->note || e->injected || e->kind != FINACK_TRACE_SEG || !e->out) continue;
+        resent += e->retransmit;
+        /* A resend at the instant its side's retransmission timer fired
+         * came from the timeout; the others from duplicate ACKs. */
+        for (size_t j = i; e->retransmit && j-- > 0 && r->events[j].t == e->t;)
+            if (!r->events[j].note && r->events[j].side == e->side &&
+                r->events[j].kind == FINACK_TRACE_TIMER && strcmp(r->events[j].timer, "DELACK")) {
+                timed++;
+                break;
+            }
+        if (arrived[i]) continue;
+        if ((e->flags & FINACK_TCP_SYN) && (e->flags & FINACK_TCP_ACK))
+            synack++;
+        else if (e->flags & FINACK_TCP_SYN)
+            syn++;
+        else if (e->len || (e->flags & FINACK_TCP_FIN))
+            data++;
+        else
+            acks++;
     }
-    if (resent)
-        return "what was lost on the way (a cross) was sent again (rtx), after a timeout or "
-               "duplicate ACKs, until every byte was in.";
-    if (lost)
-        return "only ACKs were lost (a cross): the next ACK covers the same bytes, so nothing "
-               "is sent again.";
-    return "no segment was lost this time; another --seed or a higher --loss shows lost "
-           "segments sent again.";
+    free(arrived);
+    if (syn + synack + data + acks == 0) {
+        if (resent)
+            return "no segment was lost, yet some were sent again (rtx): a timer ran out "
+                   "before their ACK came.";
+        return "no segment was lost this time; another --seed or a higher --loss shows lost "
+               "segments sent again.";
+    }
+    char w[4][64];
+    lost_words(w[0], sizeof w[0], syn, "a SYN", "SYNs");
+    lost_words(w[1], sizeof w[1], synack, "a SYN+ACK", "SYN+ACKs");
+    lost_words(w[2], sizeof w[2], data, "a segment with data or FIN", "segments with data or FIN");
+    lost_words(w[3], sizeof w[3], acks, "an ACK", "ACKs");
+    static char text[400];
+    size_t n = (size_t)snprintf(text, sizeof text, "lost on the way (a cross):");
+    const char *sep = " ";
+    for (int k = 0; k < 4; k++) {
+        if (!w[k][0]) continue;
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", sep, w[k]);
+        sep = " and ";
+    }
+    const char *why = timed == resent ? "when its timer ran out"
+                      : timed == 0    ? "after duplicate ACKs told the sender"
+                                      : "after a timeout or duplicate ACKs";
+    if (syn + synack + data)
+        snprintf(text + n, sizeof text - n,
+                 ". What the sender missed an ACK for was sent again (rtx) %s, until every byte "
+                 "was in%s",
+                 why, acks ? "; a lost ACK is not resent: the next one covers the same bytes." : ".");
+    else
+        snprintf(text + n, sizeof text - n,
+                 ". A lost ACK is not resent: the next ACK covers the same bytes, so nothing is "
+                 "sent again.");
+    return text;
 }
 
 /* Play one scenario and print its ladder under a heading and the sentence

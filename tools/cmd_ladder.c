@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ladder/ladder.h"
 #include "tool.h"
@@ -103,15 +104,45 @@ static int sniff(const char *path, enum input_kind *kind)
     return err;
 }
 
+/* A JSON-lines trace starts with '{' (or is blank): anything else at the
+ * first byte is neither that nor a pcap (which sniff() knows), and saying
+ * so beats "line 1: expected '{'". */
+static bool looks_like_json(FILE *f)
+{
+    int c = getc(f);
+    if (c != EOF) ungetc(c, f);
+    return c == EOF || c == '{' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Read the JSON-lines trace in f (named name in messages): the same errors
+ * for a file and for stdin. */
+static int read_json(struct ladder *l, FILE *f, const char *name)
+{
+    char err[256] = "";
+    if (!looks_like_json(f)) {
+        tool_error("%s: neither a pcap nor a JSON-lines trace", name);
+        return -EINVAL;
+    }
+    int rc = ladder_read_json(l, f, err, sizeof err);
+    if (rc) {
+        tool_error("%s: %s", name, err);
+    } else if (l->count == 0) {
+        tool_error("%s: no trace events (a JSON-lines trace or a pcap was expected)", name);
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
 static int read_input(struct ladder *l, const char *path, enum input_kind *kind)
 {
     char err[256] = "";
     int rc = 0;
     *kind = INPUT_JSON;
-    if (strcmp(path, "-") == 0) {
-        rc = ladder_read_json(l, stdin, err, sizeof err);
-        if (rc) tool_error("stdin: %s", err);
-        return rc;
+    if (strcmp(path, "-") == 0) return read_json(l, stdin, "stdin");
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        tool_error("cannot read %s: is a directory", path);
+        return -EISDIR;
     }
     rc = sniff(path, kind);
     if (rc) {
@@ -132,13 +163,8 @@ static int read_input(struct ladder *l, const char *path, enum input_kind *kind)
         tool_error("cannot read %s: %s", path, strerror(errno));
         return -errno;
     }
-    rc = ladder_read_json(l, f, err, sizeof err);
+    rc = read_json(l, f, path);
     fclose(f);
-    if (rc) tool_error("%s: %s", path, err);
-    else if (l->count == 0) {
-        tool_error("%s: no trace events (a JSON-lines trace or a pcap was expected)", path);
-        rc = -EINVAL;
-    }
     return rc;
 }
 

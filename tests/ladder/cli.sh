@@ -76,6 +76,13 @@ cmp -s "$tmp/out.txt" "$tmp/lossy.txt" || fail "--out: not the same text as stdo
 "$finack" ladder --format json "$here/lossy.json" >"$tmp/again.json" || fail "--format json"
 "$finack" ladder "$tmp/again.json" >"$tmp/again.txt" || fail "reading our own JSON"
 cmp -s "$tmp/again.txt" "$tmp/lossy.txt" || fail "JSON written and read back draws differently"
+# A finack sim trace comes back line for line: the listener's own conn,
+# win_raw, notes without conn.
+for scenario in close zero-window; do
+    "$finack" sim "$scenario" --format json >"$tmp/sim.json" || fail "sim $scenario"
+    "$finack" ladder --format json "$tmp/sim.json" >"$tmp/back.json" || fail "ladder $scenario"
+    cmp -s "$tmp/sim.json" "$tmp/back.json" || fail "sim $scenario: JSON does not round-trip"
+done
 "$finack" ladder - <"$here/lossy.json" >"$tmp/stdin.txt" || fail "reading stdin"
 cmp -s "$tmp/stdin.txt" "$tmp/lossy.txt" || fail "stdin draws differently"
 
@@ -125,7 +132,12 @@ head -n 3 "$here/lossy.json" >"$tmp/bad.json"
 echo '{"t_us":5,"host":"A",' >>"$tmp/bad.json"
 expect 1 "bad.json: line 4: " -- "$finack" ladder "$tmp/bad.json"
 printf '\x89PNG\r\n\x1a\nrest' >"$tmp/picture.png"
-expect 1 "picture.png: line 1: expected '{'" -- "$finack" ladder "$tmp/picture.png"
+expect 1 "picture.png: neither a pcap nor a JSON-lines trace" -- "$finack" ladder "$tmp/picture.png"
+head -c 64 /dev/urandom | tr '{ \t\r\n' 'xxxxx' >"$tmp/random.bin"
+expect 1 "random.bin: neither a pcap nor a JSON-lines trace" -- "$finack" ladder "$tmp/random.bin"
+expect 1 "cannot read $tmp: is a directory" -- "$finack" ladder "$tmp"
+expect 1 "stdin: no trace events" -- bash -c '"$0" ladder - </dev/null' "$finack"
+expect 1 "stdin: neither a pcap nor a JSON-lines trace" -- bash -c '"$0" ladder - <"$1"' "$finack" "$tmp/picture.png"
 printf '\x0a\x0d\x0d\x0a\x1c\x00\x00\x00' >"$tmp/x.pcapng"
 expect 1 "is pcapng; convert it first" -- "$finack" ladder "$tmp/x.pcapng"
 head -c 30 "$here/linux-lo.pcap" >"$tmp/short.pcap"

@@ -196,6 +196,79 @@ static void test_simultaneous_close_states(void)
     ladder_free(&l);
 }
 
+/* When side entered state (the first time); 0 if never. */
+static finack_time_t state_time(const struct ladder *l, int side, const char *state)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const struct ladder_event *e = &l->events[i];
+        if (e->kind == FINACK_TRACE_STATE && e->side == side && strcmp(e->to, state) == 0)
+            return e->t;
+    }
+    return 0;
+}
+
+/* Seen from one end, the other end's CLOSING and TIME_WAIT are two
+ * changes: the later one waits for the next packet, not stacked at one
+ * instant. */
+static void test_simultaneous_close_changes_apart(void)
+{
+    struct capture c;
+    capture_open(&c);
+    handshake(&c);
+    packet(&c, C, FIN | ACK, CISN + 1, SISN + 1, 502, 0, 0);
+    packet(&c, S, FIN | ACK, SISN + 1, CISN + 1, 509, 0, 0);
+    packet(&c, C, ACK, CISN + 2, SISN + 2, 502, 0, 0);
+    packet(&c, S, ACK, SISN + 2, CISN + 2, 509, 0, 0);
+    struct ladder l;
+    char err[256] = "";
+    REQUIRE(read_capture(&c, &l, err, sizeof err) == 0);
+    CHECK(state_time(&l, 1, "CLOSING") < state_time(&l, 1, "TIME_WAIT"));
+    ladder_free(&l);
+}
+
+/* The FIN's receiver is in CLOSE_WAIT from the FIN, not from its delayed
+ * ACK (Linux holds it ~40 ms). */
+static void test_close_wait_at_the_fin(void)
+{
+    struct capture c;
+    capture_open(&c);
+    handshake(&c);
+    packet(&c, S, FIN | ACK, SISN + 1, CISN + 1, 509, 0, 0);
+    finack_time_t fin = c.t;
+    c.t += 40000;
+    packet(&c, C, ACK, CISN + 1, SISN + 2, 502, 0, 0);
+    struct ladder l;
+    char err[256] = "";
+    REQUIRE(read_capture(&c, &l, err, sizeof err) == 0);
+    CHECK_U64(state_time(&l, 0, "CLOSE_WAIT"), fin);
+    CHECK_U64(state_time(&l, 1, "FIN_WAIT_2"), c.t);
+    ladder_free(&l);
+}
+
+/* The last ACK lost: the server sends its FIN again, so it was not CLOSED
+ * after the first ACK; it is after the ACK of the retransmitted FIN. */
+static void test_lost_last_ack_keeps_last_ack(void)
+{
+    struct capture c;
+    capture_open(&c);
+    handshake(&c);
+    packet(&c, C, FIN | ACK, CISN + 1, SISN + 1, 502, 0, 0);
+    packet(&c, S, ACK, SISN + 1, CISN + 2, 509, 0, 0);
+    packet(&c, S, FIN | ACK, SISN + 1, CISN + 2, 509, 0, 0);
+    packet(&c, C, ACK, CISN + 2, SISN + 2, 502, 0, 0); /* lost on the way */
+    c.t += 200000;
+    packet(&c, S, FIN | ACK, SISN + 1, CISN + 2, 509, 0, 0);
+    packet(&c, C, ACK, CISN + 2, SISN + 2, 502, 0, 0);
+    struct ladder l;
+    char err[256] = "";
+    REQUIRE(read_capture(&c, &l, err, sizeof err) == 0);
+    char states[256];
+    states_of(&l, 1, states, sizeof states);
+    CHECK_STR(states, "LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    CHECK_U64(state_time(&l, 1, "CLOSED"), c.t);
+    ladder_free(&l);
+}
+
 /* The FIN and the ACK of the other's FIN in one segment: FIN_WAIT_1 passes
  * through FIN_WAIT_2 to TIME_WAIT at once. */
 static void test_fin_ack_together(void)
@@ -342,4 +415,5 @@ TEST_MAIN("ladder_pcap", TEST_CASE(test_four_way_close_states),
           TEST_CASE(test_simultaneous_close_states), TEST_CASE(test_fin_ack_together),
           TEST_CASE(test_reset_closes_both), TEST_CASE(test_capture_from_synack),
           TEST_CASE(test_capture_from_the_middle), TEST_CASE(test_snap_length_cut),
-          TEST_CASE(test_bad_files_refused))
+          TEST_CASE(test_bad_files_refused), TEST_CASE(test_simultaneous_close_changes_apart),
+          TEST_CASE(test_close_wait_at_the_fin), TEST_CASE(test_lost_last_ack_keeps_last_ack))

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ladder/ladder.h"
 #include "sim/scenario.h"
 #include "test.h"
 
@@ -449,6 +450,116 @@ static void test_custom_lossy_transfer_delivers_everything(void)
             retransmitted = true;
     CHECK(retransmitted);
     CHECK(r.transfers == 1 && r.throughput_bps[0] > 0);
+    /* FIN_WAIT_1 has its cause on the picture: the noted shutdown(). */
+    long shut = note_at(&r, LEFT, "shutdown(SHUT_WR) = 0", 0);
+    CHECK(shut >= 0);
+    if (shut >= 0) CHECK_U64(r.events[shut].t, entered(&r, LEFT, "FIN_WAIT_1", 0));
+    sim_result_free(&r);
+}
+
+/* Every arrival the ladder pairs is one link latency or more after its
+ * sending, and each direction arrives in the order it was sent (the link
+ * is FIFO): twin ACKs that differ only in the window, and dup ACKs, are
+ * not swapped or paired with the wrong copy. */
+static void check_arrivals_in_link_order(const struct sim_result *r, finack_time_t latency)
+{
+    struct ladder l;
+    ladder_init(&l);
+    REQUIRE(sim_result_to_ladder(r, &l) == 0);
+    REQUIRE(l.count == r->count);
+    long *peer = malloc(l.count * sizeof *peer);
+    REQUIRE(peer != NULL);
+    CHECK_EQ(ladder_pair_segments(&l, peer), 0);
+    finack_time_t last_in[2] = {0, 0};
+    size_t paired = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        const struct ladder_event *e = &l.events[i];
+        if (e->kind != FINACK_TRACE_SEG || !e->out || peer[i] < 0) continue;
+        finack_time_t t_in = l.events[peer[i]].t;
+        CHECK(t_in >= e->t + latency);
+        CHECK(t_in >= last_in[e->side]);
+        last_in[e->side] = t_in;
+        paired++;
+    }
+    CHECK(paired > 10);
+    free(peer);
+    ladder_free(&l);
+}
+
+static void test_arrivals_paired_in_link_order(void)
+{
+    struct sim_result r = run("send-buffer");
+    check_arrivals_in_link_order(&r, LATENCY);
+    sim_result_free(&r);
+    struct sim_params p;
+    sim_params_init(&p);
+    p.seed = 4, p.loss = 0.05, p.bytes = 20000, p.rate_bps = 5000000; /* the custom golden */
+    REQUIRE(sim_run(sim_scenario_find("custom"), &p, &r) == 0);
+    check_arrivals_in_link_order(&r, LATENCY);
+    sim_result_free(&r);
+}
+
+/* The demo's default transfer loses a data segment (the demo says so and
+ * draws the cross), and a run with nothing lost has every segment arrive. */
+static void test_demo_seed_loses_a_data_segment(void)
+{
+    struct sim_params p;
+    sim_params_init(&p);
+    p.seed = SIM_DEMO_SEED;
+    p.loss = SIM_DEMO_LOSS;
+    struct sim_result r;
+    REQUIRE(sim_run(sim_scenario_find("custom"), &p, &r) == 0);
+    bool *got = sim_segments_arrived(&r);
+    REQUIRE(got != NULL);
+    size_t lost_data = 0;
+    for (size_t i = 0; i < r.count; i++)
+        if (is_seg(&r.events[i]) && r.events[i].out && r.events[i].len && !got[i]) lost_data++;
+    CHECK(lost_data >= 1);
+    free(got);
+    sim_result_free(&r);
+    p.loss = 0;
+    REQUIRE(sim_run(sim_scenario_find("custom"), &p, &r) == 0);
+    for (size_t i = 0; i < r.count; i++)
+        if (is_seg(&r.events[i]) && r.events[i].out) CHECK(arrived(&r, i));
+    sim_result_free(&r);
+}
+
+static bool drawing_has(const struct sim_result *r, const char *text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out) abort();
+    CHECK_EQ(sim_draw(r, SIM_FORMAT_TEXT, false, out), 0);
+    fclose(out);
+    bool found = buf && strstr(buf, text) != NULL;
+    free(buf);
+    return found;
+}
+
+/* The state column never says a host is CLOSED while a socket of it lives
+ * on: the listener's close beside its TIME_WAIT, the half-open connection
+ * beside its listener, in words. */
+static void test_listener_and_half_open_closed_in_words(void)
+{
+    struct sim_result r = run("reuseaddr");
+    CHECK(drawing_has(&r, "(listener) CLOSED; TIME_WAIT remains"));
+    sim_result_free(&r);
+    r = run("old-duplicate-syn");
+    CHECK(drawing_has(&r, "(half-open) CLOSED; still LISTEN"));
+    sim_result_free(&r);
+}
+
+/* The notes explain the numbers: bdp's bound is min(window/RTT, link), and
+ * close-wait says why FIN_WAIT_2 stays (shutdown(), not close()). */
+static void test_notes_explain_bdp_and_fin_wait_2(void)
+{
+    struct sim_result r = run("bdp");
+    CHECK(note_at(&r, RIGHT, "bound: min(20.97, link 10.00) = 10.00 Mbit/s", 0) >= 0);
+    CHECK(note_at(&r, RIGHT, "bound: min(1.31, link 10.00) = 1.31 Mbit/s", 0) >= 0);
+    sim_result_free(&r);
+    r = run("close-wait");
+    CHECK(note_at(&r, LEFT, " orphan after tcp_fin_timeout, 60 s)", 0) >= 0);
     sim_result_free(&r);
 }
 
@@ -492,6 +603,10 @@ TEST_MAIN("sim_scenarios", TEST_CASE(test_handshake_syn_sent_and_syn_rcvd_reach_
           TEST_CASE(test_time_wait_reacks_retransmitted_fin),
           TEST_CASE(test_reuseaddr_eaddrinuse_then_success),
           TEST_CASE(test_simultaneous_open_both_syn_rcvd),
+          TEST_CASE(test_arrivals_paired_in_link_order),
+          TEST_CASE(test_listener_and_half_open_closed_in_words),
+          TEST_CASE(test_notes_explain_bdp_and_fin_wait_2),
+          TEST_CASE(test_demo_seed_loses_a_data_segment),
           TEST_CASE(test_simultaneous_close_both_closing_then_time_wait),
           TEST_CASE(test_send_buffer_write_returns_before_delivery),
           TEST_CASE(test_zero_window_probes_grow_then_update_resumes),

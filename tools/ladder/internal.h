@@ -57,7 +57,16 @@ enum ladder_row_kind {
     LADDER_ROW_ARROW,    /* one segment, maybe with states */
     LADDER_ROW_NOTE,     /* a timer or a drop, maybe with states */
     LADDER_ROW_SUMMARY,  /* a collapsed steady-state run */
+    LADDER_ROW_GAP,      /* a break: nothing happens from t to t_end */
 };
+
+/* A break row goes between rows further apart than this many times the
+ * median gap between rows, and at least LADDER_GAP_MIN. */
+#define LADDER_GAP_FACTOR 10
+#define LADDER_GAP_MIN FINACK_SEC(1)
+
+/* "120 s", "2.5 s": a break's length. buf >= 32 bytes. */
+void ladder_gap_text(finack_time_t length, char *buf, size_t size);
 
 /* One row of the drawing. Columns are sides: 0 left, 1 right. */
 struct ladder_row {
@@ -65,7 +74,7 @@ struct ladder_row {
     enum ladder_row_kind kind;
     const char *state[2];            /* new state written beside column */
     /* ARROW */
-    const struct ladder_event *seg;  /* the "out" event, or an unmatched "in" */
+    const struct ladder_event *seg;  /* the "out" event, or an unmatched "in" (as drawn) */
     int from;                        /* column of the sender */
     bool lost;                       /* sent, never received by a traced peer */
     bool dup;                        /* received, never sent by a traced peer */
@@ -77,12 +86,15 @@ struct ladder_row {
     /* SUMMARY */
     size_t data_count, ack_count;
     uint32_t first_byte, last_byte;  /* as labels show them */
-    finack_time_t t_end;
+    finack_time_t t_end;             /* SUMMARY, GAP: when it ends */
 };
 
 struct ladder_layout {
     struct ladder_row *rows;
     size_t count;
+    /* The events as drawn (rows point here): l->events, but a simultaneous
+     * open's SYN+ACK is not marked as a retransmission. */
+    struct ladder_event *drawn;
     finack_time_t t0;                /* subtracted from every time shown */
     bool any_recv;                   /* some row has a receive time */
 };

@@ -294,7 +294,7 @@ static void copy_text(char *dst, size_t size, const char *src)
 /* The fields a line may carry, by key. */
 enum field {
     F_T_US, F_HOST, F_CONN, F_EV, F_FROM, F_TO, F_DIR, F_FLAGS, F_SEQ, F_ACK, F_WIN, F_LEN,
-    F_OPTS, F_RTX, F_REASON, F_TIMER, F_TEXT, F__COUNT
+    F_WIN_RAW, F_OPTS, F_RTX, F_REASON, F_TIMER, F_TEXT, F__COUNT
 };
 
 static const struct {
@@ -311,6 +311,7 @@ static const struct {
     [F_OPTS] = {"opts", JSON_STRING, 0},          [F_RTX] = {"rtx", JSON_BOOL, 0},
     [F_REASON] = {"reason", JSON_STRING, 0},      [F_TIMER] = {"timer", JSON_STRING, 0},
     [F_TEXT] = {"text", JSON_STRING, 0},
+    [F_WIN_RAW] = {"win_raw", JSON_NUMBER, UINT32_MAX},
 };
 
 struct line {
@@ -512,6 +513,7 @@ static int add_line(struct ladder *l, const struct line *ln, char *msg, size_t s
         e.seq = (uint32_t)ln->v[F_SEQ].u;
         e.ack = (uint32_t)ln->v[F_ACK].u;
         e.win = (uint32_t)ln->v[F_WIN].u;
+        if (ln->have[F_WIN_RAW]) e.win_raw = (uint32_t)ln->v[F_WIN_RAW].u;
         e.len = (uint32_t)ln->v[F_LEN].u;
         e.retransmit = ln->have[F_RTX] && ln->v[F_RTX].b;
         if (ln->have[F_OPTS]) copy_text(e.opts, sizeof e.opts, ln->v[F_OPTS].str);
@@ -608,12 +610,20 @@ int ladder_write_json(const struct ladder *l, FILE *out)
             copy_text(host, sizeof host, l->host[s]);
         else
             copy_text(host, sizeof host, s == 0 ? "A" : "B");
-        format_addr(l->addr[s], la, sizeof la);
-        format_addr(l->addr[!s], ra, sizeof ra);
+        /* The event's own 4-tuple where it is known (a listener's stays a
+         * listener's), else the connection drawn; a note has none. */
+        uint32_t laddr = e->have_conn ? e->laddr : l->addr[s];
+        uint32_t raddr = e->have_conn ? e->raddr : l->addr[!s];
+        unsigned lport = e->have_conn ? e->lport : l->port[s];
+        unsigned rport = e->have_conn ? e->rport : l->port[!s];
+        format_addr(laddr, la, sizeof la);
+        format_addr(raddr, ra, sizeof ra);
         fprintf(out, "{\"t_us\":%llu,\"host\":", (unsigned long long)e->t);
         ladder_json_string(out, host);
-        fprintf(out, ",\"conn\":\"%s%u-%s%u\",\"ev\":", la, (unsigned)l->port[s], ra,
-                (unsigned)l->port[!s]);
+        if (e->kind == LADDER_NOTE)
+            fputs(",\"ev\":", out);
+        else
+            fprintf(out, ",\"conn\":\"%s%u-%s%u\",\"ev\":", la, lport, ra, rport);
         char flags[16];
         switch ((int)e->kind) {
         case FINACK_TRACE_STATE:
@@ -624,9 +634,12 @@ int ladder_write_json(const struct ladder *l, FILE *out)
             break;
         case FINACK_TRACE_SEG:
             fprintf(out, "\"seg\",\"dir\":\"%s\",\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,"
-                         "\"win\":%u,\"len\":%u,\"opts\":",
+                         "\"win\":%u,",
                     e->out ? "out" : "in", finack_trace_flags(e->flags, flags), (unsigned)e->seq,
-                    (unsigned)e->ack, (unsigned)e->win, (unsigned)e->len);
+                    (unsigned)e->ack, (unsigned)e->win);
+            /* Known when given, and always for a zero window. */
+            if (e->win_raw || e->win == 0) fprintf(out, "\"win_raw\":%u,", (unsigned)e->win_raw);
+            fprintf(out, "\"len\":%u,\"opts\":", (unsigned)e->len);
             ladder_json_string(out, e->opts);
             if (e->retransmit) fputs(",\"rtx\":true", out);
             break;

@@ -40,6 +40,7 @@
  *      221.500               │╌╌ rtx PSH+ACK seq=1 ack=1 len=100 ╌→│
  *       40.000               │           (drop TCP_BAD_CHECKSUM) │
  *       30.000               │ … 10 data segments, 1..14480 → / 5 ACKs ← │
+ *                            │          ⋯ 120 s ⋯             │
  *  - a label is "[rtx ]FLAGS seq=S[ ack=A] win=W[ len=N]", numbers relative
  *    to each side's ISN; where it does not fit, win goes, then it is cut
  *    with "…" ("..." in ASCII);
@@ -50,6 +51,9 @@
  *    same instant, else on the row before at the same instant if its
  *    column is free there, else on a row of its own;
  *  - control characters are drawn as '?', non-ASCII in ASCII mode too.
+ *  - where two rows are more than 10 times the median gap and 1 s apart,
+ *    a break row says how long ("⋯ 120 s ⋯", ASCII "... 120 s ..."; in
+ *    SVG the lifelines are cut there).
  */
 #ifndef FINACK_LADDER_H
 #define FINACK_LADDER_H
@@ -73,6 +77,10 @@ struct ladder_event {
     bool out;                 /* SEG */
     uint8_t flags;
     uint32_t seq, ack, win, len;  /* win: the scaled window */
+    uint32_t win_raw;         /* the window field as sent; 0 if unknown */
+    bool have_conn;           /* the 4-tuple as the event's host saw it (a */
+    uint32_t laddr, raddr;    /* listener's remote end 0, all 0 for a drop */
+    uint16_t lport, rport;    /* before TCP), kept for JSON out */
     char opts[96];
     bool retransmit;
     char reason[40];          /* DROP: finack_drop_reason_name() */
@@ -123,10 +131,11 @@ int ladder_read_json(struct ladder *l, FILE *in, char *err, size_t errlen);
  * each packet becomes a segment "out" of its sender at the capture time,
  * and each end's state is inferred from the segments: SYN_SENT with the
  * client's SYN, LISTEN then SYN_RCVD with the server's SYN-ACK, ESTABLISHED
- * when a SYN is ACKed, FIN_WAIT_1 with the first FIN, CLOSE_WAIT when its
- * receiver ACKs it, FIN_WAIT_2 when that ACK arrives, LAST_ACK with the
- * other FIN, TIME_WAIT / CLOSED with the last ACK, CLOSING when both FINs
- * cross, CLOSED on a RST. Sides are "client" and "server" when a SYN was
+ * when a SYN is ACKed, FIN_WAIT_1 with the first FIN, CLOSE_WAIT at that
+ * FIN (once an ACK shows it was not a simultaneous close), FIN_WAIT_2 when
+ * that ACK arrives, LAST_ACK with the other FIN, TIME_WAIT / CLOSED with
+ * the ACK of the last FIN (never CLOSED before a FIN sent again), CLOSING
+ * when both FINs cross, CLOSED on a RST. Sides are "client" and "server" when a SYN was
  * seen; windows are scaled when both SYNs offered it. */
 int ladder_read_pcap(struct ladder *l, const char *path, char *err, size_t errlen);
 
@@ -176,5 +185,20 @@ struct ladder_note {
 
 /* Append a note (text cut to 95 bytes). Returns 0 or -ENOMEM. */
 int ladder_add_note(struct ladder *l, const struct ladder_note *note);
+
+/* ---- Which copy arrived --------------------------------------------------
+ * Whether a and b are copies of one segment: the same sender, seq, ack,
+ * flags, length, window (scaled and raw) and options. Timestamps make the
+ * copies a stack sends at different milliseconds differ. */
+bool ladder_same_segment(const struct ladder_event *a, const struct ladder_event *b);
+
+/* Pair every segment "in" with the "out" it is a copy of: peer[i] (l->count
+ * entries) is the index of the event's partner, or -1 (an "out" never
+ * received, an "in" never sent by a traced host, any other event). Among
+ * identical copies the earliest unpaired "out" sent at or before the "in"
+ * is taken (a link delivers one direction in order), but none older than
+ * the newest retransmitted copy: that one is what got through. Returns 0
+ * or -ENOMEM. */
+int ladder_pair_segments(const struct ladder *l, long *peer);
 
 #endif

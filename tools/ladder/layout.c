@@ -45,63 +45,144 @@ struct pairing {
     finack_time_t last_t[2];
     bool seen[2];
     bool saw_in[2];       /* the side recorded segments it received */
+    const char **why;     /* per event: a drop's words when it was answered */
 };
 
-static bool same_segment(const struct ladder_event *a, const struct ladder_event *b)
+bool ladder_same_segment(const struct ladder_event *a, const struct ladder_event *b)
 {
-    return ladder_seg_sender(a) == ladder_seg_sender(b) && a->seq == b->seq &&
-           a->ack == b->ack && a->flags == b->flags && a->len == b->len;
+    return a->kind == FINACK_TRACE_SEG && b->kind == FINACK_TRACE_SEG &&
+           ladder_seg_sender(a) == ladder_seg_sender(b) && a->seq == b->seq &&
+           a->ack == b->ack && a->flags == b->flags && a->len == b->len && a->win == b->win &&
+           a->win_raw == b->win_raw && strcmp(a->opts, b->opts) == 0;
 }
 
 static size_t segment_hash(const struct ladder_event *e, size_t mask)
 {
     uint64_t h = (uint64_t)e->seq * 0x9e3779b97f4a7c15ull;
     h ^= ((uint64_t)e->ack << 17) ^ ((uint64_t)e->len << 3) ^ e->flags ^
-         ((uint64_t)ladder_seg_sender(e) << 40);
+         ((uint64_t)ladder_seg_sender(e) << 40) ^ ((uint64_t)e->win << 23);
     h *= 0xff51afd7ed558ccdull;
     return (size_t)(h >> 29) & mask;
 }
 
-/* Each "in" takes the latest unpaired "out" of the same segment sent at or
- * before it: a retransmission that got through pairs with the copy that
- * did, leaving the lost original unpaired. */
-static int pair_events(const struct ladder *l, struct pairing *p)
+/* Outs wait in per-bucket lists, newest first; an "in" takes the oldest
+ * unpaired copy (FIFO), but none older than the newest retransmission sent
+ * before it: without timestamps a retransmission looks like its original,
+ * and the one that got through is the later one (the sender resent because
+ * the first was lost). With timestamps the copies differ anyway. */
+static int pair_in_order(const struct ladder *l, const size_t *order, long *peer)
 {
     size_t n = l->count, nb = 16;
     while (nb < 2 * n) nb *= 2;
     long *head = malloc(nb * sizeof *head), *next = malloc((n ? n : 1) * sizeof *next);
-    p->order = ladder_time_order(l);
-    p->peer = malloc((n ? n : 1) * sizeof *p->peer);
-    if (!head || !next || !p->order || !p->peer) {
+    if (!head || !next) {
         free(head), free(next);
         return -ENOMEM;
     }
     for (size_t i = 0; i < nb; i++) head[i] = -1;
-    for (size_t i = 0; i < n; i++) p->peer[i] = -1;
+    for (size_t i = 0; i < n; i++) peer[i] = -1;
     for (size_t k = 0; k < n; k++) {
-        size_t i = p->order[k];
+        size_t i = order[k];
         const struct ladder_event *e = &l->events[i];
-        p->last_t[e->side] = e->t;
-        p->seen[e->side] = true;
         if (e->kind != FINACK_TRACE_SEG) continue;
-        if (!e->out) p->saw_in[e->side] = true;
         size_t b = segment_hash(e, nb - 1);
         if (e->out) {
             next[i] = head[b];
             head[b] = (long)i;
             continue;
         }
+        long *oldest = NULL;
         for (long *link = &head[b]; *link >= 0; link = &next[*link]) {
-            const struct ladder_event *o = &l->events[*link];
-            if (!same_segment(o, e)) continue;
-            p->peer[*link] = (long)i;
-            p->peer[i] = *link;
-            *link = next[*link];  /* paired: out of the list */
-            break;
+            if (!ladder_same_segment(&l->events[*link], e)) continue;
+            oldest = link;
+            /* Copies older than a retransmission were given up as lost. */
+            if (l->events[*link].retransmit) break;
         }
+        if (!oldest) continue;
+        peer[*oldest] = (long)i;
+        peer[i] = *oldest;
+        *oldest = next[*oldest];  /* paired: out of the list */
     }
     free(head), free(next);
     return 0;
+}
+
+int ladder_pair_segments(const struct ladder *l, long *peer)
+{
+    size_t *order = ladder_time_order(l);
+    if (!order) return -ENOMEM;
+    int err = pair_in_order(l, order, peer);
+    free(order);
+    return err;
+}
+
+/* Words for a drop its receiver answered: the stack did not take the
+ * segment, but replied as RFC 9293 says (an ACK for an unacceptable
+ * segment, §3.10.7.4; a RST where there is no connection, §3.10.7.1). NULL
+ * when the drop was not answered by reply. */
+static const char *answered_drop_words(const struct ladder_event *drop,
+                                       const struct ladder_event *in,
+                                       const struct ladder_event *reply)
+{
+    if (strcmp(drop->reason, "TCP_NOT_ACCEPTABLE") == 0 && (reply->flags & FINACK_TCP_ACK) &&
+        !(reply->flags & (FINACK_TCP_RST | FINACK_TCP_SYN))) {
+        if (in->flags & FINACK_TCP_FIN) return "(old FIN, out of window: ACKed again)";
+        if (in->len == 0) return "(probe, out of window: ACKed)";
+        return "(out of window: ACKed, not taken)";
+    }
+    if (strcmp(drop->reason, "TCP_NO_SOCKET") == 0 && (reply->flags & FINACK_TCP_RST))
+        return "(no connection: answered with RST)";
+    return NULL;
+}
+
+/* The core traces a dropped segment's "in", then the reply its processing
+ * sent, then the drop. A drop answered that way is drawn in words that say
+ * so, on a row before the reply's (where a reader looks for the cause). */
+static void explain_answered_drops(const struct ladder *l, struct pairing *p)
+{
+    for (size_t k = 1; k < l->count; k++) {
+        size_t i = p->order[k];
+        const struct ladder_event *drop = &l->events[i];
+        if (drop->kind != FINACK_TRACE_DROP) continue;
+        long reply = -1, in = -1;
+        for (size_t j = k; j-- > 0;) {
+            const struct ladder_event *e = &l->events[p->order[j]];
+            if (e->t != drop->t) break;
+            if (e->kind != FINACK_TRACE_SEG || e->side != drop->side) continue;
+            if (e->out && in < 0) {
+                reply = (long)j;
+            } else if (!e->out) {
+                in = (long)j;
+                break;
+            }
+        }
+        if (reply < 0 || in < 0) continue;
+        const char *why = answered_drop_words(drop, &l->events[p->order[in]],
+                                              &l->events[p->order[reply]]);
+        if (!why) continue;
+        p->why[i] = why;
+        memmove(&p->order[reply + 1], &p->order[reply], (k - (size_t)reply) * sizeof *p->order);
+        p->order[reply] = i;
+    }
+}
+
+static int pair_events(const struct ladder *l, struct pairing *p)
+{
+    size_t n = l->count;
+    p->order = ladder_time_order(l);
+    p->peer = malloc((n ? n : 1) * sizeof *p->peer);
+    if (!p->order || !p->peer) return -ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        const struct ladder_event *e = &l->events[p->order[k]];
+        p->last_t[e->side] = e->t;
+        p->seen[e->side] = true;
+        if (e->kind == FINACK_TRACE_SEG && !e->out) p->saw_in[e->side] = true;
+    }
+    p->why = calloc(n ? n : 1, sizeof *p->why);
+    if (!p->why) return -ENOMEM;
+    int err = pair_in_order(l, p->order, p->peer);
+    if (!err) explain_answered_drops(l, p);
+    return err;
 }
 
 /* Sent, never received, though the receiver records what it receives and
@@ -244,10 +325,43 @@ static void note_text(const struct ladder_event *e, char *buf, size_t size)
         snprintf(buf, size, "%s", e->opts);
 }
 
+static bool is_bare_syn(const struct ladder_event *e)
+{
+    return e->kind == FINACK_TRACE_SEG && (e->flags & FINACK_TCP_SYN) &&
+           !(e->flags & FINACK_TCP_ACK);
+}
+
+/* A simultaneous open (RFC 9293 §3.5, Figure 7): a host in SYN_SENT that
+ * receives the peer's SYN answers with a SYN+ACK on the sequence number
+ * its SYN used. The stack flags it as a retransmission (the space was sent
+ * before), but it is the handshake's next step, not a resend: the first
+ * SYN+ACK of that seq from a host that sent a SYN of that seq and then saw
+ * the peer's SYN. */
+static bool answers_simultaneous_syn(const struct ladder *l, const struct pairing *p, size_t k)
+{
+    const struct ladder_event *e = &l->events[p->order[k]];
+    if (!e->out || !e->retransmit ||
+        (e->flags & (FINACK_TCP_SYN | FINACK_TCP_ACK)) != (FINACK_TCP_SYN | FINACK_TCP_ACK))
+        return false;
+    bool own_syn = false, peer_syn = false;
+    for (size_t j = 0; j < k; j++) {
+        const struct ladder_event *o = &l->events[p->order[j]];
+        if (o->kind != FINACK_TRACE_SEG || !(o->flags & FINACK_TCP_SYN)) continue;
+        int sender = ladder_seg_sender(o);
+        if (sender == e->side && o->seq == e->seq) {
+            if (o->out && (o->flags & FINACK_TCP_ACK)) return false; /* already answered */
+            if (o->out) own_syn = true;
+        } else if (sender != e->side && is_bare_syn(o) && own_syn) {
+            peer_syn = true;
+        }
+    }
+    return own_syn && peer_syn;
+}
+
 static int add_segment(struct builder *b, const struct ladder *l, const struct pairing *p,
                        size_t i, finack_time_t t0)
 {
-    const struct ladder_event *e = &l->events[i];
+    const struct ladder_event *e = &b->lay->drawn[i];
     struct ladder_row *r = row_for(b, e->t - t0, LADDER_ROW_ARROW);
     if (!r) return -ENOMEM;
     r->seg = e;
@@ -265,6 +379,68 @@ static int add_segment(struct builder *b, const struct ladder *l, const struct p
     return 0;
 }
 
+void ladder_gap_text(finack_time_t length, char *buf, size_t size)
+{
+    if (length >= FINACK_SEC(10))
+        snprintf(buf, size, "%llu s", (unsigned long long)((length + FINACK_SEC(1) / 2) /
+                                                            FINACK_SEC(1)));
+    else
+        snprintf(buf, size, "%.1f s", (double)length / 1e6);
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    finack_time_t x = *(const finack_time_t *)a, y = *(const finack_time_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The time from row i (to its end, for a summary) to row i + 1. */
+static finack_time_t idle_after(const struct ladder_layout *lay, size_t i)
+{
+    const struct ladder_row *r = &lay->rows[i];
+    finack_time_t end = r->kind == LADDER_ROW_SUMMARY && r->t_end > r->t ? r->t_end : r->t;
+    return lay->rows[i + 1].t > end ? lay->rows[i + 1].t - end : 0;
+}
+
+/* Rows are evenly spaced whatever time lies between them: where two are
+ * far apart (LADDER_GAP_FACTOR times the median gap, LADDER_GAP_MIN at
+ * least), a break row says how long nothing happened. */
+static int add_gaps(struct builder *b)
+{
+    struct ladder_layout *lay = b->lay;
+    if (lay->count < 2) return 0;
+    size_t n = lay->count - 1;
+    finack_time_t *gaps = malloc(n * sizeof *gaps);
+    if (!gaps) return -ENOMEM;
+    for (size_t i = 0; i < n; i++) gaps[i] = idle_after(lay, i);
+    qsort(gaps, n, sizeof *gaps, cmp_time);
+    finack_time_t limit = gaps[n / 2] * LADDER_GAP_FACTOR;
+    free(gaps);
+    if (limit < LADDER_GAP_MIN) limit = LADDER_GAP_MIN;
+    size_t breaks = 0;
+    for (size_t i = 0; i < n; i++) breaks += idle_after(lay, i) > limit;
+    if (!breaks) return 0;
+    size_t total = lay->count + breaks;
+    struct ladder_row *rows = malloc(total * sizeof *rows);
+    if (!rows) return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < lay->count; i++) {
+        rows[k++] = lay->rows[i];
+        if (i + 1 < lay->count && idle_after(lay, i) > limit) {
+            struct ladder_row *g = &rows[k++];
+            memset(g, 0, sizeof *g);
+            g->kind = LADDER_ROW_GAP;
+            g->t = lay->rows[i + 1].t - idle_after(lay, i);
+            g->t_end = lay->rows[i + 1].t;
+        }
+    }
+    free(lay->rows);
+    lay->rows = rows;
+    lay->count = total;
+    b->cap = total;
+    return 0;
+}
+
 int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
                         struct ladder_layout *out)
 {
@@ -273,6 +449,13 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
     int err = pair_events(l, &p);
     struct builder b = {.lay = out};
     out->t0 = !err && l->count ? l->events[p.order[0]].t : 0;
+    out->drawn = err ? NULL : malloc((l->count ? l->count : 1) * sizeof *out->drawn);
+    if (!err && !out->drawn) err = -ENOMEM;
+    for (size_t k = 0; !err && k < l->count; k++) {
+        size_t i = p.order[k];
+        out->drawn[i] = l->events[i];
+        if (answers_simultaneous_syn(l, &p, k)) out->drawn[i].retransmit = false;
+    }
     for (size_t k = 0; !err && k < l->count; k++) {
         size_t i = p.order[k];
         const struct ladder_event *e = &l->events[i];
@@ -304,11 +487,16 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
                 break;
             }
             r->note_col = e->side;
-            note_text(e, r->note, sizeof r->note);
+            if (p.why && p.why[i])
+                snprintf(r->note, sizeof r->note, "%s", p.why[i]);
+            else
+                note_text(e, r->note, sizeof r->note);
         }
     }
+    if (!err) err = add_gaps(&b);
     free(p.order);
     free(p.peer);
+    free(p.why);
     if (err) ladder_layout_free(out);
     return err;
 }
@@ -316,5 +504,6 @@ int ladder_layout_build(const struct ladder *l, const struct ladder_options *o,
 void ladder_layout_free(struct ladder_layout *lay)
 {
     free(lay->rows);
+    free(lay->drawn);
     memset(lay, 0, sizeof *lay);
 }

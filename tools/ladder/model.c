@@ -175,6 +175,11 @@ int ladder_add_traced(struct ladder *l, const char *host, const struct ladder_tu
     if (s < 0) return 0;
     if (!l->host[s][0] && host[0]) snprintf(l->host[s], sizeof l->host[s], "%s", host);
     e->side = s;
+    if (e->kind != LADDER_NOTE) {
+        e->have_conn = true;
+        e->laddr = conn->laddr, e->raddr = conn->raddr;
+        e->lport = conn->lport, e->rport = conn->rport;
+    }
     /* The first SYN of the connection says who opened it: draw it left. */
     bool opener_on_right = !l->pinned && s == 1 && e->kind == FINACK_TRACE_SEG && e->out &&
                            (e->flags & FINACK_TCP_SYN) && !(e->flags & FINACK_TCP_ACK) &&
@@ -201,6 +206,7 @@ int ladder_add_trace(struct ladder *l, const struct finack_trace_event *ev)
         e.seq = ev->seq;
         e.ack = ev->ack;
         e.win = ev->win_scaled ? ev->win_scaled : ev->win;
+        e.win_raw = ev->win;
         e.len = ev->len;
         e.retransmit = ev->retransmit;
         finack_trace_options(ev->opts, ev->opts ? ev->opts_len : 0, e.opts, sizeof e.opts);

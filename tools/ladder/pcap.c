@@ -3,10 +3,12 @@
  * the segments as RFC 9293's state diagram moves it (a capture holds no
  * states): SYN_SENT when the client's SYN leaves, SYN_RCVD when the
  * server's SYN-ACK does (the server starts in LISTEN), ESTABLISHED when its
- * SYN is ACKed; FIN_WAIT_1 when the first FIN leaves, CLOSE_WAIT when its
- * receiver ACKs it, FIN_WAIT_2 when that ACK arrives, LAST_ACK with the
- * other FIN, TIME_WAIT when it is ACKed and CLOSED when that ACK arrives
- * (CLOSING for a simultaneous close); CLOSED on a RST. */
+ * SYN is ACKed; FIN_WAIT_1 when the first FIN leaves, CLOSE_WAIT at that
+ * FIN once its receiver's ACK shows it was not CLOSING, FIN_WAIT_2 when
+ * that ACK arrives, LAST_ACK with the other FIN, TIME_WAIT when it is ACKed
+ * and CLOSED when the ACK of the last FIN sent arrives (a FIN sent again
+ * shows the earlier ACK was lost); CLOSING for a simultaneous close, two
+ * changes one segment implies drawn a packet apart; CLOSED on a RST. */
 #include <errno.h>
 #include <string.h>
 
@@ -32,6 +34,8 @@ struct end {
     uint32_t iss;
     bool fin_sent, fin_acked, fin_rcvd;
     bool fin_pending;          /* the peer's FIN arrived, not yet taken in */
+    bool fin_ack_pending;      /* the ACK of our FIN arrived with another
+                                * change: taken in at the next packet */
     uint32_t fin_seq;          /* the FIN's own sequence number */
     bool have_snd_max;
     uint32_t snd_max;          /* the highest sequence number sent, plus one */
@@ -52,6 +56,7 @@ struct reader {
     bool have_conn;
     struct end end[2];
     size_t segments;
+    finack_time_t last_t;
     int err;
 };
 
@@ -125,6 +130,19 @@ static int take_fin(struct reader *r, int side, finack_time_t t)
     }
 }
 
+/* The ACK of side's FIN taken in. */
+static int take_fin_ack(struct reader *r, int side, finack_time_t t)
+{
+    struct end *e = &r->end[side];
+    e->fin_ack_pending = false;
+    switch (e->state) {
+    case ST_FIN_WAIT_1: return set_state(r, side, ST_FIN_WAIT_2, t);
+    case ST_CLOSING: return set_state(r, side, ST_TIME_WAIT, t);
+    case ST_LAST_ACK: return set_state(r, side, ST_CLOSED, t);
+    default: return 0;
+    }
+}
+
 /* The sender's side of things, before the segment is drawn. */
 static int on_send(struct reader *r, int s, const struct tcp_segment *seg, finack_time_t t)
 {
@@ -162,6 +180,7 @@ static int on_send(struct reader *r, int s, const struct tcp_segment *seg, finac
 static int on_receive(struct reader *r, int s, const struct tcp_segment *seg, finack_time_t t)
 {
     struct end *R = &r->end[!s];
+    enum tcp_state before = R->state;
     int d = !s, err = take_fin(r, d, t);
     if (err) return err;
     if (seg->flags & TCP_FLAG_RST) {
@@ -176,12 +195,14 @@ static int on_receive(struct reader *r, int s, const struct tcp_segment *seg, fi
     if (!err && (seg->flags & TCP_FLAG_ACK) && R->fin_sent && !R->fin_acked &&
         seq_lt(R->fin_seq, seg->ack)) {
         R->fin_acked = true;
-        if (R->state == ST_FIN_WAIT_1)
-            err = set_state(r, d, ST_FIN_WAIT_2, t);
-        else if (R->state == ST_CLOSING)
-            err = set_state(r, d, ST_TIME_WAIT, t);
-        else if (R->state == ST_LAST_ACK)
-            err = set_state(r, d, ST_CLOSED, t);
+        /* Two changes inferred from one segment (a simultaneous close seen
+         * from one end: the peer's FIN taken in, then its FIN ACKed) did
+         * not happen at one instant: the second waits for the next packet,
+         * which bounds it. */
+        if (R->state != before)
+            R->fin_ack_pending = true;
+        else
+            err = take_fin_ack(r, d, t);
     }
     if (!err && (seg->flags & TCP_FLAG_SYN) && !(seg->flags & TCP_FLAG_ACK) && R->state == ST_SYN_SENT)
         err = set_state(r, d, ST_SYN_RCVD, t);
@@ -200,6 +221,7 @@ static int add_segment(struct reader *r, int s, const struct packet *pk, finack_
                              .flags = seg->flags, .seq = seg->seq, .ack = seg->ack,
                              .len = (uint32_t)seg->payload_len};
     e.win = seg->window;
+    e.win_raw = seg->window;
     /* RFC 7323 §2.2: scaled only when both SYNs offered it, never in a SYN. */
     if (!(seg->flags & TCP_FLAG_SYN) && S->has_wscale && R->has_wscale) e.win <<= S->wscale;
     uint32_t space = seg_space(seg), end = seg->seq + space;
@@ -287,11 +309,94 @@ static int on_packet(void *ctx, const uint8_t *packet, size_t len, uint64_t t_us
     struct end *S = &r->end[s];
     if ((seg->flags & TCP_FLAG_SYN) && S->syn_sent && seg->seq != S->iss) return 1;
     finack_time_t t = t_us;
-    r->err = on_send(r, s, seg, t);
+    r->last_t = t;
+    for (int side = 0; side < 2 && !r->err; side++)
+        if (r->end[side].fin_ack_pending) r->err = take_fin_ack(r, side, t);
+    if (!r->err) r->err = on_send(r, s, seg, t);
     if (!r->err) r->err = add_segment(r, s, &pk, t);
     if (!r->err) r->err = on_receive(r, s, seg, t);
     r->segments++;
     return r->err ? 1 : 0;
+}
+
+/* ---- What only the whole capture tells --------------------------------- */
+
+/* Move event from to just after event after (an index before the move),
+ * at time t. */
+static void move_event(struct ladder *l, size_t from, size_t after, finack_time_t t)
+{
+    struct ladder_event e = l->events[from];
+    e.t = t;
+    if (from > after) {
+        memmove(&l->events[after + 2], &l->events[after + 1],
+                (from - after - 1) * sizeof *l->events);
+        l->events[after + 1] = e;
+    } else {
+        memmove(&l->events[from], &l->events[from + 1], (after - from) * sizeof *l->events);
+        l->events[after] = e;
+    }
+}
+
+static bool is_state_change(const struct ladder_event *e, int side, const char *from,
+                            const char *to)
+{
+    return e->kind == FINACK_TRACE_STATE && e->side == side &&
+           (!from || strcmp(e->from, from) == 0) && strcmp(e->to, to) == 0;
+}
+
+static bool is_fin_from(const struct ladder_event *e, int side)
+{
+    return e->kind == FINACK_TRACE_SEG && e->out && e->side == side &&
+           (e->flags & FINACK_TCP_FIN);
+}
+
+/* CLOSE_WAIT begins when the peer's FIN arrives, not when its (maybe
+ * delayed) ACK leaves: the ACK only showed that it was CLOSE_WAIT and not
+ * CLOSING. Drawn at the last FIN before it (an earlier one may have been
+ * lost). */
+static void settle_close_wait(struct ladder *l)
+{
+    for (int side = 0; side < 2; side++) {
+        size_t fin = l->count, cw = l->count;
+        for (size_t i = 0; i < l->count && cw == l->count; i++) {
+            if (is_fin_from(&l->events[i], !side)) fin = i;
+            if (is_state_change(&l->events[i], side, NULL, "CLOSE_WAIT")) cw = i;
+        }
+        if (fin < cw && cw < l->count) move_event(l, cw, fin, l->events[fin].t);
+    }
+}
+
+/* A FIN sent again after the ACK that seemed to close its sender shows
+ * that ACK was lost: the sender stayed in LAST_ACK until the ACK of its
+ * last FIN (not CLOSED while still sending). Without one in the capture
+ * it stays there. */
+static void settle_last_ack(struct ladder *l)
+{
+    for (int side = 0; side < 2; side++) {
+        size_t closed = l->count, last_fin = l->count;
+        for (size_t i = 0; i < l->count; i++) {
+            const struct ladder_event *e = &l->events[i];
+            if (closed == l->count && is_state_change(e, side, "LAST_ACK", "CLOSED")) closed = i;
+            if (is_fin_from(e, side)) last_fin = i;
+        }
+        if (closed == l->count || last_fin == l->count || last_fin < closed) continue;
+        const struct ladder_event *fin = &l->events[last_fin];
+        uint32_t fin_seq = fin->seq + fin->len;
+        size_t ack = l->count;
+        for (size_t i = last_fin + 1; i < l->count && ack == l->count; i++) {
+            const struct ladder_event *e = &l->events[i];
+            if (e->kind == FINACK_TRACE_SEG && e->out && e->side != side &&
+                (e->flags & FINACK_TCP_ACK) && seq_lt(fin_seq, e->ack))
+                ack = i;
+        }
+        if (ack < l->count) {
+            move_event(l, closed, ack, l->events[ack].t);
+        } else {
+            memmove(&l->events[closed], &l->events[closed + 1],
+                    (l->count - closed - 1) * sizeof *l->events);
+            l->count--;
+        }
+    }
 }
 
 int ladder_read_pcap(struct ladder *l, const char *path, char *err, size_t errlen)
@@ -315,5 +420,13 @@ int ladder_read_pcap(struct ladder *l, const char *path, char *err, size_t errle
         snprintf(err, errlen, "%s: no TCP segment over IPv4 in the capture", path);
         return -EINVAL;
     }
+    for (int side = 0; side < 2 && !r.err; side++)
+        if (r.end[side].fin_ack_pending) r.err = take_fin_ack(&r, side, r.last_t);
+    if (r.err) {
+        snprintf(err, errlen, "%s: %s", path, strerror(-r.err));
+        return r.err;
+    }
+    settle_close_wait(l);
+    settle_last_ack(l);
     return 0;
 }

@@ -167,11 +167,11 @@ static int canvas_emit(struct canvas *cv, FILE *out)
 /* ---- The diagram ------------------------------------------------------------------ */
 
 struct glyphs {
-    const char *line, *dashed, *head_right, *head_left, *lost, *life, *ellipsis;
+    const char *line, *dashed, *head_right, *head_left, *lost, *life, *ellipsis, *gap;
 };
 
-static const struct glyphs unicode_glyphs = {"─", "╌", "→", "←", "✕", "│", "…"};
-static const struct glyphs ascii_glyphs = {"-", ".", ">", "<", "x", "|", "..."};
+static const struct glyphs unicode_glyphs = {"─", "╌", "→", "←", "✕", "│", "…", "⋯"};
+static const struct glyphs ascii_glyphs = {"-", ".", ">", "<", "x", "|", "...", "..."};
 
 /* Where things go, in columns. */
 struct geometry {
@@ -193,6 +193,13 @@ static unsigned ms_width(finack_time_t t)
     char buf[32];
     format_ms(t, buf, sizeof buf);
     return (unsigned)strlen(buf);
+}
+
+static void gap_text(const struct ladder_row *r, const struct glyphs *g, char *buf, size_t size)
+{
+    char len[32];
+    ladder_gap_text(r->t_end - r->t, len, sizeof len);
+    snprintf(buf, size, "%s %s %s", g->gap, len, g->gap);
 }
 
 static void summary_text(const struct ladder_row *r, const struct glyphs *g, char *buf, size_t size)
@@ -243,6 +250,9 @@ static unsigned widest_middle(const struct ladder *l, const struct ladder_option
             w = (unsigned)ladder_text_width(r->note) + 2;
         } else if (r->kind == LADDER_ROW_SUMMARY) {
             summary_text(r, g, buf, sizeof buf);
+            w = (unsigned)ladder_text_width(buf) + 4;
+        } else if (r->kind == LADDER_ROW_GAP) {
+            gap_text(r, g, buf, sizeof buf);
             w = (unsigned)ladder_text_width(buf) + 4;
         }
         if (w > widest) widest = w;
@@ -365,7 +375,7 @@ static int write_row(const struct ladder *l, const struct ladder_options *o,
 {
     char buf[256], text[256];
     format_ms(r->t, buf, sizeof buf);
-    put_text(cv, geo->time_w - (unsigned)strlen(buf), geo->time_w, buf);
+    if (r->kind != LADDER_ROW_GAP) put_text(cv, geo->time_w - (unsigned)strlen(buf), geo->time_w, buf);
     for (int c = 0; c < 2; c++) {
         put_text(cv, geo->x[c], geo->x[c] + 1, g->life);
         if (!r->state[c]) continue;
@@ -395,6 +405,11 @@ static int write_row(const struct ladder *l, const struct ladder_options *o,
         break;
     case LADDER_ROW_SUMMARY:
         summary_text(r, g, buf, sizeof buf);
+        fit(text, sizeof text, buf, b - a - 2, g->ellipsis);
+        put_centered(cv, (a + b) / 2, a + 1, b - 1, text);
+        break;
+    case LADDER_ROW_GAP:
+        gap_text(r, g, buf, sizeof buf);
         fit(text, sizeof text, buf, b - a - 2, g->ellipsis);
         put_centered(cv, (a + b) / 2, a + 1, b - 1, text);
         break;

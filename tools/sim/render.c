@@ -53,6 +53,7 @@ static void segment_event(struct isn_table *t, bool absolute, const struct sim_e
     le->seq = e->seq;
     le->ack = e->ack;
     le->win = e->win_scaled;
+    le->win_raw = e->win;
     le->len = e->len;
     le->retransmit = e->retransmit;
     finack_trace_options(e->opts, e->opts_len, le->opts, sizeof le->opts);
@@ -67,6 +68,76 @@ static void segment_event(struct isn_table *t, bool absolute, const struct sim_e
     if (c->have[sender]) le->seq = e->seq - c->isn[sender];
     /* Without ACK the field means nothing and is drawn as sent (0). */
     if (c->have[!sender] && (e->flags & FINACK_TCP_ACK)) le->ack = e->ack - c->isn[!sender];
+}
+
+/* The states of each side's sockets, so that a change can be told in
+ * words where the state column alone would mislead. */
+struct socket_state {
+    int side;
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    char state[16];
+};
+
+struct state_table {
+    struct socket_state s[64];
+    size_t count;
+};
+
+static struct socket_state *socket_of(struct state_table *t, const struct sim_event *e)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        struct socket_state *s = &t->s[i];
+        if (s->side == e->side && s->laddr == e->laddr && s->raddr == e->raddr &&
+            s->lport == e->lport && s->rport == e->rport)
+            return s;
+    }
+    if (t->count == sizeof t->s / sizeof t->s[0]) return NULL;
+    struct socket_state *s = &t->s[t->count++];
+    *s = (struct socket_state){.side = e->side, .laddr = e->laddr, .raddr = e->raddr,
+                               .lport = e->lport, .rport = e->rport};
+    return s;
+}
+
+/* A state the side's other sockets are in (a connection, or a listener),
+ * other than CLOSED; NULL if none. */
+static const char *other_state(const struct state_table *t, const struct sim_event *e,
+                               bool listener)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        const struct socket_state *s = &t->s[i];
+        if (s->side != e->side || (s->rport == 0) != listener || !strcmp(s->state, "CLOSED") ||
+            !s->state[0])
+            continue;
+        if (s->laddr == e->laddr && s->raddr == e->raddr && s->lport == e->lport &&
+            s->rport == e->rport)
+            continue;
+        return s->state;
+    }
+    return NULL;
+}
+
+/* A listener's CLOSED while a connection of its host lives on (reuseaddr:
+ * TIME_WAIT holds the port), or a half-open connection's CLOSED while the
+ * listener still listens (old-duplicate-syn): the state column would say
+ * the host is CLOSED. Words instead, as a note; false to draw the state. */
+static bool state_as_note(struct state_table *t, const struct sim_event *e, struct ladder *l,
+                          int *err)
+{
+    struct socket_state *s = socket_of(t, e);
+    if (!s) return false;
+    const char *other = NULL;
+    bool listener = e->rport == 0;
+    struct ladder_note n = {.t = e->t, .side = e->side};
+    if (!strcmp(e->to, "CLOSED") && listener && (other = other_state(t, e, false)))
+        snprintf(n.text, sizeof n.text, "(listener) CLOSED; %s remains", other);
+    else if (!strcmp(e->to, "CLOSED") && !listener && !strcmp(e->from, "SYN_RCVD") &&
+             (other = other_state(t, e, true)))
+        snprintf(n.text, sizeof n.text, "(half-open) CLOSED; still %s", other);
+    snprintf(s->state, sizeof s->state, "%s", e->to);
+    if (!other) return false;
+    *err = ladder_add_note(l, &n);
+    return true;
 }
 
 int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
@@ -84,7 +155,12 @@ int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
         snprintf(l->title, sizeof l->title, "finack sim %s: %s", r->scenario->name,
                  r->scenario->summary);
     struct isn_table *isn = calloc(1, sizeof *isn);
-    if (!isn) return -ENOMEM;
+    struct state_table *states = calloc(1, sizeof *states);
+    if (!isn || !states) {
+        free(isn);
+        free(states);
+        return -ENOMEM;
+    }
     int err = 0;
     for (size_t i = 0; i < r->count && !err; i++) {
         const struct sim_event *e = &r->events[i];
@@ -96,8 +172,11 @@ int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
             continue;
         }
         le.kind = e->kind;
+        le.have_conn = true;
+        le.laddr = e->laddr, le.raddr = e->raddr, le.lport = e->lport, le.rport = e->rport;
         switch (e->kind) {
         case FINACK_TRACE_STATE:
+            if (state_as_note(states, e, l, &err)) continue;
             snprintf(le.from, sizeof le.from, "%s", e->from);
             snprintf(le.to, sizeof le.to, "%s", e->to);
             break;
@@ -114,6 +193,7 @@ int sim_result_to_ladder(const struct sim_result *r, struct ladder *l)
         err = ladder_append(l, &le);
     }
     free(isn);
+    free(states);
     /* The numbers are final: drawn as they are. */
     l->have_isn[0] = l->have_isn[1] = false;
     return err;

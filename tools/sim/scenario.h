@@ -71,6 +71,12 @@ struct sim_params {
 };
 
 /* Defaults: seed 1, no loss, 10 ms, 12000 bytes, default buffers, no rate. */
+
+/* finack demo's default seed: its transfer (12000 bytes, 2% loss each way,
+ * 10 ms) loses a data segment and sends it again, so the demo's lossy link
+ * shows a cross and its retransmission rather than a lucky run. */
+#define SIM_DEMO_SEED 22
+#define SIM_DEMO_LOSS 0.02
 void sim_params_init(struct sim_params *p);
 
 struct sim_scenario;
@@ -120,9 +126,13 @@ bool sim_event_trace(const struct sim_result *r, const struct sim_event *e,
                      struct finack_trace_event *out);
 
 /* Whether the segment sent at index i (a SEG "out" event) was received by
- * the other host before its sender sent the same segment again: false for
- * a segment the link lost. */
+ * the other host: false for a segment the link lost. Copies are told apart
+ * as the ladder does (ladder_same_segment: window and options too), and
+ * identical copies arrive in the order they were sent. */
 bool sim_segment_arrived(const struct sim_result *r, size_t i);
+/* The same for every event at once (malloc'd, r->count entries, false for
+ * all but arrived "out"s); NULL if out of memory. */
+bool *sim_segments_arrived(const struct sim_result *r);
 
 /* ---- Drawing (render.c) ---------------------------------------------------- */
 struct ladder;

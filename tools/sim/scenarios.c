@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ladder/ladder.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
@@ -307,6 +308,12 @@ static int play_close_wait(struct sim_world *w, const struct sim_params *p, stru
     world_run_for(w, FINACK_SEC(600));
     world_note(w, SERVER, "600 s later: %s", finack_socket_state(w->stack[SERVER], afd));
     world_note(w, CLIENT, "600 s later: %s", finack_socket_state(w->stack[CLIENT], cfd));
+    /* Linux ends a FIN_WAIT_2 only once no socket refers to it (after
+     * close(): an orphan) when tcp_fin_timeout runs out; this client used
+     * shutdown() and still holds its socket. */
+    world_note(w, CLIENT, "(shutdown() keeps the socket: it stays;");
+    world_note(w, CLIENT, " after close(), Linux would end this");
+    world_note(w, CLIENT, " orphan after tcp_fin_timeout, 60 s)");
     return 0;
 }
 
@@ -532,6 +539,7 @@ static int play_zero_window(struct sim_world *w, const struct sim_params *p, str
 struct transfer {
     uint64_t bytes;
     uint32_t rcvbuf, sndbuf;   /* 0: default */
+    uint64_t rate_bps;         /* the link's, 0: unlimited */
 };
 
 /* The client sends t->bytes to a fresh connection and half-closes; the
@@ -562,7 +570,8 @@ static int run_transfer(struct sim_world *w, struct sim_result *r, int lfd,
             sent += (uint64_t)n;
         }
         if (sent == t->bytes && !shut) {
-            finack_shutdown(c, cfd, SHUT_WR);
+            /* The call that sends the FIN: noted, so FIN_WAIT_1 has a cause. */
+            world_call(w, CLIENT, finack_shutdown(c, cfd, SHUT_WR), "shutdown(SHUT_WR)");
             shut = true;
         }
         ssize_t n;
@@ -582,9 +591,21 @@ static int run_transfer(struct sim_world *w, struct sim_result *r, int lfd,
     r->delivered = got;
     world_note(w, SERVER, "read %llu bytes in %.3f s: %.2f Mbit/s", (unsigned long long)got, secs,
                bps / 1e6);
-    if (t->rcvbuf && r->rtt)
+    if (t->rcvbuf && r->rtt) {
+        /* What the window allows per round trip, and what the link does:
+         * the lower bounds the transfer. Below that bound, the first round
+         * trips of slow start (the window growing from 10 segments) and
+         * the handshake's RTT in the timing explain the rest. */
+        double window_bps = (double)t->rcvbuf * 8 / ((double)r->rtt / 1e6);
         world_note(w, SERVER, "window/RTT = %u B / %.0f ms = %.2f Mbit/s", t->rcvbuf,
-                   (double)r->rtt / 1000.0, (double)t->rcvbuf * 8 / ((double)r->rtt / 1e6) / 1e6);
+                   (double)r->rtt / 1000.0, window_bps / 1e6);
+        double bound = window_bps;
+        if (t->rate_bps && (double)t->rate_bps < bound) bound = (double)t->rate_bps;
+        if (t->rate_bps)
+            world_note(w, SERVER, "bound: min(%.2f, link %.2f) = %.2f Mbit/s", window_bps / 1e6,
+                       (double)t->rate_bps / 1e6, bound / 1e6);
+        if (bps < bound * 0.95) world_note(w, SERVER, "less: slow start's first round trips");
+    }
     world_call(w, SERVER, finack_close(s, afd), "close()");
     world_call(w, CLIENT, finack_close(c, cfd), "close()");
     world_run_for(w, FINACK_SEC(1));
@@ -613,7 +634,8 @@ static int play_bdp(struct sim_world *w, const struct sim_params *p, struct sim_
         /* Buffers on both ends: the listener's pass to the accepted socket. */
         world_set_int(w, SERVER, lfd, SOL_SOCKET, SO_RCVBUF, (int)bufs[i]);
         world_set_int(w, SERVER, lfd, SOL_SOCKET, SO_SNDBUF, (int)bufs[i]);
-        struct transfer t = {.bytes = BDP_BYTES, .rcvbuf = bufs[i], .sndbuf = bufs[i]};
+        struct transfer t = {.bytes = BDP_BYTES, .rcvbuf = bufs[i], .sndbuf = bufs[i],
+                             .rate_bps = BDP_RATE};
         int err = run_transfer(w, r, lfd, &t);
         if (err) return err;
     }
@@ -628,7 +650,8 @@ static int play_custom(struct sim_world *w, const struct sim_params *p, struct s
     r->collapse = p->bytes > 20000;
     int lfd = open_listener(w, SERVER, SERVER_PORT, p->rcvbuf, p->sndbuf);
     if (lfd < 0) return lfd;
-    struct transfer t = {.bytes = p->bytes, .rcvbuf = p->rcvbuf, .sndbuf = p->sndbuf};
+    struct transfer t = {.bytes = p->bytes, .rcvbuf = p->rcvbuf, .sndbuf = p->sndbuf,
+                         .rate_bps = p->rate_bps};
     return run_transfer(w, r, lfd, &t);
 }
 
@@ -648,8 +671,9 @@ static const struct sim_scenario scenarios[] = {
      "one's numbers; another 4-tuple's ISN is unrelated.",
      false, play_isn},
     {"close", "the 4-way close and TIME_WAIT's 2 MSL",
-     "the client, which closed first, waits in TIME_WAIT for 2 MSL (120 s) after the last ACK; "
-     "the server is CLOSED as soon as that ACK arrives.",
+     "the client, which closed first, waits in TIME_WAIT for 2 MSL (120 s here; Linux waits "
+     "60 s, TCP_TIMEWAIT_LEN) after the last ACK; the server is CLOSED as soon as that ACK "
+     "arrives.",
      false, play_close},
     {"half-close", "the client shuts down its sending half; the server keeps sending, then closes",
      "after the client's FIN the server still sends 3000 bytes, and the client, in FIN_WAIT_2, "
@@ -657,7 +681,8 @@ static const struct sim_scenario scenarios[] = {
      false, play_half_close},
     {"close-wait", "the server's app never calls close(): CLOSE_WAIT and FIN_WAIT_2 stay",
      "nothing moves for 600 s: the server sits in CLOSE_WAIT until its app calls close(), and "
-     "the client waits in FIN_WAIT_2 for a FIN that never comes.",
+     "the client waits in FIN_WAIT_2 for a FIN that never comes (it used shutdown(); after "
+     "close() Linux would end the orphaned FIN_WAIT_2 after tcp_fin_timeout, 60 s).",
      false, play_close_wait},
     {"time-wait-lost-ack", "the last ACK is lost; TIME_WAIT answers the retransmitted FIN",
      "the server, in LAST_ACK, sends its FIN again after its RTO, and the client, still in "
@@ -684,7 +709,8 @@ static const struct sim_scenario scenarios[] = {
      false, play_zero_window},
     {"bdp", "a small and a large buffer on a long fat link: throughput = window / RTT",
      "with a buffer below the bandwidth-delay product the sender waits for ACKs each round "
-     "trip; a buffer above it fills the link.",
+     "trip; a buffer above it lets the link's rate bound the transfer, less the slow start of "
+     "the first round trips.",
      false, play_bdp},
     {"custom", "your own link and transfer: --loss --delay --bytes --rcvbuf --sndbuf --rate",
      "", false, play_custom},
@@ -781,20 +807,33 @@ bool sim_event_trace(const struct sim_result *r, const struct sim_event *e,
     return true;
 }
 
-static bool same_segment(const struct sim_event *a, const struct sim_event *b)
+/* The ladder's matcher decides, so the demo's words and the picture agree:
+ * the run becomes a ladder event by event (the same indices) and each "out"
+ * is paired with the copy its receiver recorded. */
+bool *sim_segments_arrived(const struct sim_result *r)
 {
-    return !b->note && b->kind == FINACK_TRACE_SEG && a->seq == b->seq && a->ack == b->ack &&
-           a->flags == b->flags && a->len == b->len;
+    struct ladder l;
+    ladder_init(&l);
+    bool *arrived = calloc(r->count ? r->count : 1, sizeof *arrived);
+    long *peer = malloc((r->count ? r->count : 1) * sizeof *peer);
+    int err = arrived && peer ? sim_result_to_ladder(r, &l) : -ENOMEM;
+    if (!err && l.count != r->count) err = -EPROTO;
+    if (!err) err = ladder_pair_segments(&l, peer);
+    for (size_t i = 0; !err && i < r->count; i++)
+        arrived[i] = l.events[i].kind == FINACK_TRACE_SEG && l.events[i].out && peer[i] >= 0;
+    ladder_free(&l);
+    free(peer);
+    if (err) {
+        free(arrived);
+        return NULL;
+    }
+    return arrived;
 }
 
 bool sim_segment_arrived(const struct sim_result *r, size_t i)
 {
-    const struct sim_event *s = &r->events[i];
-    for (size_t j = i + 1; j < r->count; j++) {
-        const struct sim_event *e = &r->events[j];
-        if (!same_segment(s, e)) continue;
-        if (!e->out && e->side != s->side) return true;
-        if (e->out && e->side == s->side) return false;
-    }
-    return false;
+    bool *arrived = sim_segments_arrived(r);
+    bool yes = arrived && arrived[i];
+    free(arrived);
+    return yes;
 }
