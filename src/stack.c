@@ -94,6 +94,7 @@ int finack_stack_create(struct finack_stack **out, const struct finack_stack_con
     }
     stack->default_ttl = cfg->default_ttl ? cfg->default_ttl : 64;
     stack->no_sack = cfg->no_sack;
+    stack->msl = cfg->msl ? cfg->msl : TCP_DEFAULT_MSL;
     stack->next_ip_id = (uint16_t)(stack->secret[0] >> 48);
     timer_wheel_init(&stack->timers, 0);
     stack->icmp.tokens = ICMP_ERRORS_BURST;

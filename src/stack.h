@@ -33,6 +33,7 @@ struct finack_stack {
     uint64_t secret[2];
     uint8_t default_ttl;
     bool no_sack;          /* finack_stack_config.no_sack */
+    finack_time_t msl;     /* finack_stack_config.msl, default applied */
     uint16_t next_ip_id;
 
     struct stack_iface ifaces[STACK_MAX_IFACES];

@@ -70,6 +70,7 @@ bool net_option(struct net_options *o, int c, const char *value)
     case NET_OPT_SEED: o->impair.seed = tool_parse_uint("--seed", value, 0, UINT64_MAX); break;
     case NET_OPT_VERBOSE: o->verbose = true; break;
     case NET_OPT_TRACE: o->trace_path = value; break;
+    case NET_OPT_MSL: o->msl = tool_parse_seconds("--msl", value, 3600); break;
     default: return false;
     }
     return true;
@@ -138,6 +139,7 @@ static int net_open_stack(struct net_session *s, const struct net_options *o,
     struct finack_stack_config cfg;
     finack_stack_config_init(&cfg);
     cfg.name = finack_tun_name(s->tun);
+    cfg.msl = o->msl;
     int rc = finack_stack_create(&s->stack, &cfg);
     if (rc < 0) {
         tool_error("cannot create the stack: %s", tool_strerror(rc));

@@ -34,6 +34,7 @@ enum {
     NET_OPT_SEED,
     NET_OPT_VERBOSE,
     NET_OPT_TRACE,
+    NET_OPT_MSL,
     NET_OPT__END, /* a subcommand's own options start here */
 };
 
@@ -52,7 +53,8 @@ enum {
         {"duplicate", required_argument, NULL, NET_OPT_DUPLICATE},                              \
         {"seed", required_argument, NULL, NET_OPT_SEED},                                        \
         {"verbose", no_argument, NULL, NET_OPT_VERBOSE},                                        \
-        {"trace", required_argument, NULL, NET_OPT_TRACE}
+        {"trace", required_argument, NULL, NET_OPT_TRACE},                                      \
+        {"msl", required_argument, NULL, NET_OPT_MSL}
 
 /* The text for the options above, for each subcommand's usage. */
 #define NET_OPTIONS_USAGE                                                                       \
@@ -74,9 +76,10 @@ enum {
     "  --verbose        print the stack's counters to stderr on exit\n"                         \
     "  --trace FILE     write every state change, segment, drop and timer as JSON\n"            \
     "                   lines to FILE (docs/TRACE.md; 'finack ladder FILE' draws it)\n"        \
+    "  --msl SEC        Maximum Segment Lifetime: TIME_WAIT lasts 2 x SEC (default 60;\n"    \
+    "                   decimals allowed)\n"                                                     \
     "Impairments apply on finack's side of the device, in both directions, each\n"              \
-    "with its own random stream (finack/impair.h); the capture sees the device side.\n"         \
-    "There is no --msl: the stack does not expose MSL (TIME_WAIT lasts 2 x 60 s).\n"
+    "with its own random stream (finack/impair.h); the capture sees the device side.\n"
 
 /* The stack's 16 KiB default send buffer holds a TUN link to ~60 MB/s
  * each way on an echo; 256 KiB lets it reach ~100 MB/s, and a ring that
@@ -92,6 +95,7 @@ struct net_options {
     int mss, sndbuf, rcvbuf; /* 0: the stack's default (sndbuf: NET_DEFAULT_SNDBUF) */
     const char *pcap_path;
     const char *trace_path;
+    finack_time_t msl;       /* 0: the stack's default */
     struct finack_impair_config impair;
     bool verbose;
 };

@@ -153,6 +153,9 @@ struct finack_stack_config {
     uint8_t default_ttl;   /* 0 = 64 */
     bool no_sack;          /* neither offer nor accept SACK-permitted (Linux's
                             * net.ipv4.tcp_sack = 0): NewReno recovery, no SACK blocks */
+    finack_time_t msl;     /* Maximum Segment Lifetime: TIME_WAIT lasts 2 x msl.
+                            * 0 = 60 s, the article's (Linux's TIME_WAIT is a
+                            * fixed 60 s, as if MSL were 30 s) */
 };
 
 /* Defaults for every field; then set what you need. */

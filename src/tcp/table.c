@@ -99,7 +99,7 @@ void tcp_conn_init(struct tcp_conn *conn, struct tcp_stack *tcp)
     conn->state = TCPS_CLOSED;
     conn->socket = -1;
     conn->rto = TCP_INITIAL_RTO;
-    conn->msl = TCP_DEFAULT_MSL;
+    conn->msl = tcp->stack->msl;
     conn->snd_mss = TCP_DEFAULT_MSS;
     conn->ssthresh = UINT32_MAX;
     conn->cc = &tcp_cc_reno;

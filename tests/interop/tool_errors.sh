@@ -73,7 +73,7 @@ expect "echo: loss above 1" 2 "$finack" echo $net --port 7 --loss 1.5
 expect "echo: negative delay" 2 "$finack" echo $net --port 7 --delay -3
 expect "echo: reorder not a number" 2 "$finack" echo $net --port 7 --reorder lots
 expect "echo: mss too small" 2 "$finack" echo $net --port 7 --mss 10
-expect "echo: --msl is not offered" 2 "$finack" echo $net --port 7 --msl 1
+expect "echo: --msl 0" 2 "$finack" echo $net --port 7 --msl 0
 expect "cat: no HOST PORT" 2 "$finack" cat $net
 expect "cat: malformed HOST" 2 "$finack" cat $net 10.77.0.999 80
 expect "cat: HOST with a prefix" 2 "$finack" cat $net 10.77.0.1/24 80
