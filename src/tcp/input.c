@@ -303,6 +303,11 @@ static void ack_advances(struct tcp_conn *conn, const struct tcp_segment *seg, f
         if (acked >= conn->snd_mss) conn->cwnd += conn->snd_mss;
         if (conn->cwnd < conn->snd_mss) conn->cwnd = conn->snd_mss;
     }
+    /* Outside recovery RECOVER trails SND.UNA, so the check that keeps a
+     * recovery from starting twice for one window (SND.UNA < RECOVER,
+     * modulo 2^32) cannot turn true again once 2^31 bytes have gone by
+     * without a loss. */
+    if (!conn->in_recovery && seq_gt(ack, conn->recover)) conn->recover = ack;
     if (seq_lt(conn->snd_nxt, ack)) conn->snd_nxt = ack;
     tcp_timer_cancel(conn, TCP_TIMER_RETRANSMIT);
     if (reneged) {
