@@ -220,15 +220,19 @@ static int http_open_file(const struct http_server *h, const char *path, off_t *
     if (n < 0 || (size_t)n >= sizeof full) return -404;
     struct stat st;
     if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-        n = snprintf(full + n, sizeof full - (size_t)n, "%sindex.html",
-                     full[n - 1] == '/' ? "" : "/");
-        if (n < 0) return -404;
+        int more = snprintf(full + n, sizeof full - (size_t)n, "%sindex.html",
+                            full[n - 1] == '/' ? "" : "/");
+        if (more < 0 || (size_t)more >= sizeof full - (size_t)n) return -404;
     }
     if (!realpath(full, resolved)) return -404;
     if (strncmp(resolved, h->root, h->root_len) != 0 ||
         (resolved[h->root_len] != '/' && resolved[h->root_len] != '\0'))
         return -400;
-    int fd = open(resolved, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO (or a device) must not block the one
+     * server thread; anything but a regular file is refused right after.
+     * O_NOFOLLOW: the last component cannot have become a symbolic link
+     * since realpath() looked. */
+    int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0) return -404;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);

@@ -20,6 +20,7 @@ www=$tmp/www
 mkdir -p "$www/sub" || fail "mkdir"
 printf '<!doctype html><title>finack</title><p>hello</p>\n' >"$www/index.html"
 printf 'plain text\n' >"$www/sub/a.txt"
+mkfifo "$www/fifo" || fail "mkfifo"  # opening it must not stall the server
 head -c 50000000 /dev/urandom >"$www/big.bin"
 url=http://10.77.0.2
 
@@ -48,7 +49,9 @@ code() {
 [ "$(code /sub/%2e%2e/%2e%2e/etc/passwd --path-as-is)" = 400 ] ||
     fail "expected 400 for an encoded '..' path"
 [ "$(code / -X POST -d x=1)" = 405 ] || fail "expected 405 for POST"
-echo "GET /, /sub/a.txt: 200; /missing: 404; '..' paths: 400; POST: 405"
+[ "$(code /fifo)" = 404 ] || fail "expected 404 for a FIFO, not a stalled server"
+[ "$(code /)" = 200 ] || fail "GET / after the FIFO"
+echo "GET /, /sub/a.txt: 200; /missing, /fifo: 404; '..' paths: 400; POST: 405"
 
 # HEAD: the GET's headers, no body.
 in_ns curl -sS --max-time 10 -I "$url/big.bin" >"$tmp/head.out" 2>&1 || fail "curl -I"
