@@ -51,6 +51,10 @@ struct http_conn {
     /* The response under way: */
     bool responding;
     bool close_after;         /* close once it is sent */
+    bool draining;            /* answered and shut down: reading what the client
+                               * still sends, so that closing with unread
+                               * bytes does not reset the answer away */
+    size_t drained;
     int file;                 /* -1: no body from a file */
     off_t file_off, file_end;
     /* out[off..len) waits to be sent: the head, followed by as much of
@@ -379,7 +383,8 @@ static void http_handle(struct http_server *h, struct http_conn *c, size_t head_
 
 /* ---- Moving bytes ------------------------------------------------------------------------- */
 
-/* Push the response on. 1 progress, 0 blocked, -1 failed. */
+/* Push the response on. 1 progress, 0 blocked, -1 failed, 2 done and the
+ * connection is to close (close_after). */
 static int http_push_response(struct finack_loop *loop, struct http_conn *c)
 {
     if (c->file >= 0 && c->file_off < c->file_end && c->out_len < sizeof c->out) {
@@ -406,7 +411,27 @@ static int http_push_response(struct finack_loop *loop, struct http_conn *c)
     if (c->file >= 0) close(c->file);
     c->file = -1;
     c->responding = false;
-    return c->close_after ? -1 : 1;
+    return c->close_after ? 2 : 1;
+}
+
+/* Lingering close, as nginx's: after the last response, FIN, then read
+ * and drop what the client still sends (the rest of an oversized head, a
+ * body we did not read) until its FIN, up to HTTP_DRAIN_MAX bytes. Closing
+ * with those bytes unread would send a RST, and a RST arriving before the
+ * client has read the response makes its stack throw the response away. */
+#define HTTP_DRAIN_MAX (1u << 20)
+
+/* false: close now. */
+static bool http_drain(struct finack_loop *loop, struct http_conn *c)
+{
+    char sink[4096];
+    for (;;) {
+        ssize_t n = finack_loop_recv(loop, c->fd, sink, sizeof sink, 0);
+        if (n == -EAGAIN) return true;
+        if (n <= 0) return false;
+        c->drained += (size_t)n;
+        if (c->drained > HTTP_DRAIN_MAX) return false;
+    }
 }
 
 /* Move what can move without waiting. false: close the connection. */
@@ -414,10 +439,16 @@ static bool http_service(struct http_server *h, struct http_conn *c)
 {
     struct finack_loop *loop = h->net->loop;
     for (;;) {
+        if (c->draining) return http_drain(loop, c);
         if (c->responding) {
             int rc = http_push_response(loop, c);
             if (rc < 0) return false;
             if (rc == 0) return true;
+            if (rc == 2) {
+                if (c->peer_eof) return false; /* nothing unread can come */
+                if (finack_loop_shutdown(loop, c->fd, SHUT_WR) < 0) return false;
+                c->draining = true;
+            }
             continue;
         }
         size_t end = http_head_end(c->req, c->req_len);
@@ -444,7 +475,7 @@ static bool http_service(struct http_server *h, struct http_conn *c)
 
 static short http_events(const struct http_conn *c)
 {
-    return c->responding ? POLLOUT : POLLIN;
+    return c->responding && !c->draining ? POLLOUT : POLLIN;
 }
 
 /* ---- Connections and the loop (as in cmd_echo.c) ---------------------------------------------- */
@@ -483,7 +514,8 @@ static void http_accept_all(struct http_server *h)
         finack_loop_setsockopt(loop, fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
         c->out_off = c->out_len = 0;
-        c->peer_eof = c->responding = c->close_after = false;
+        c->peer_eof = c->responding = c->close_after = c->draining = false;
+        c->drained = 0;
         c->req_len = 0;
         c->file = -1;
         h->conns[h->count++] = c;
