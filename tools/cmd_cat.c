@@ -147,7 +147,7 @@ static int cat_connect(struct net_session *s, const struct cat_options *o)
         if (rc == 0 && err) rc = -err;
     }
     if (rc < 0) {
-        if (rc != -EINTR) tool_error("connect %s: %s", ep, tool_strerror(rc));
+        if (rc != -EINTR && rc != -ENETDOWN) tool_error("connect %s: %s", ep, tool_strerror(rc));
         finack_loop_close(s->loop, fd);
         return rc;
     }

@@ -213,7 +213,7 @@ int cmd_echo(int argc, char **argv)
         char ep[22];
         fprintf(stderr, "finack echo: listening on %s\n", net_format_endpoint(o.addr, port, ep));
         rc = echo_serve(&e);
-        if (rc < 0) tool_error("%s", tool_strerror(rc));
+        if (rc < 0 && rc != -ENETDOWN) tool_error("%s", tool_strerror(rc)); /* net_poll said */
     }
     while (e.count) echo_close(&e, e.count - 1);
     if (e.lfd >= 0) finack_loop_close(net.loop, e.lfd);

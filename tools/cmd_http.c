@@ -598,7 +598,7 @@ int cmd_http(int argc, char **argv)
         fprintf(stderr, "finack http: listening on %s\n",
                 net_format_endpoint(o.net.addr, o.port, ep));
         rc = http_serve(&h);
-        if (rc < 0) tool_error("%s", tool_strerror(rc));
+        if (rc < 0 && rc != -ENETDOWN) tool_error("%s", tool_strerror(rc)); /* net_poll said */
     }
     while (h.count) http_close(&h, h.count - 1);
     if (h.lfd >= 0) finack_loop_close(net.loop, h.lfd);

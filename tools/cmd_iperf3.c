@@ -374,7 +374,7 @@ static int ip3_serve_one(struct net_session *s, int lfd)
                 t.reverse ? "sent" : "received", bytes, seconds,
                 seconds > 0 ? (double)bytes * 8 / seconds / 1e6 : 0.0, t.nstreams,
                 t.nstreams == 1 ? "" : "s");
-    else if (rc != -EPROTONOSUPPORT)
+    else if (rc != -EPROTONOSUPPORT && rc != -ENETDOWN) /* net_poll said */
         tool_error("test ended: %s", tool_strerror(rc));
     ip3_close(&t);
     return rc;
@@ -604,7 +604,7 @@ int cmd_iperf3(int argc, char **argv)
         fprintf(stderr, "finack iperf3: listening on %s\n", net_format_endpoint(o.addr, port, ep));
         do {
             rc = ip3_serve_one(&s, lfd);
-        } while (!once && rc != -EINTR);
+        } while (!once && rc != -EINTR && rc != -ENETDOWN);
         if (rc == -EINTR) rc = 0;
         finack_loop_close(s.loop, lfd);
     }

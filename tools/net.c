@@ -296,6 +296,12 @@ int net_poll(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd 
     int readyfd = finack_loop_ready_fd(s->loop);
     for (;;) {
         if (net_stop) return -EINTR;
+        int link_error = finack_loop_link_error(s->loop);
+        if (link_error < 0) {
+            tool_error("the device %s stopped working (deleted?): %s", s->options->tun_name,
+                       tool_strerror(link_error));
+            return -ENETDOWN;
+        }
         /* Reset the readiness counter before looking: a change after the
          * look makes it readable again, so the sleep below cannot miss it. */
         uint64_t count;

@@ -137,7 +137,8 @@ int net_socket(struct net_session *s);
 /* Wait until a finack socket in fds (finack_loop_poll semantics) or a
  * real descriptor in real (poll(2) semantics; may be NULL) is ready.
  * Returns how many finack sockets are ready (real ones show in their
- * revents), or -EINTR once a signal asked to stop. */
+ * revents), -EINTR once a signal asked to stop, or -ENETDOWN (said on
+ * stderr) once the device stopped working. */
 int net_poll(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd *real,
              nfds_t nreal);
 

@@ -69,6 +69,13 @@ void finack_loop_stop(struct finack_loop *loop);
  * sockets are ready. Owned by the loop (closed by finack_loop_stop). */
 int finack_loop_ready_fd(struct finack_loop *loop);
 
+/* 0 while the link works. Once reading it failed, or it reported an error
+ * or hang-up with nothing to read (a TUN device deleted under the loop),
+ * the negative errno (-ENETDOWN for a hang-up), for good: the loop stops
+ * reading it, wakes every waiter and the ready descriptor, and timers and
+ * calls go on. An application should give up then. */
+int finack_loop_link_error(struct finack_loop *loop);
+
 /* Run fn(ctx, stack) with the lock held (for calls not wrapped here). */
 void finack_loop_call(struct finack_loop *loop, void (*fn)(void *ctx, struct finack_stack *stack),
                       void *ctx);

@@ -41,6 +41,7 @@ struct finack_loop {
     pthread_t thread;
     int epfd, evfd;
     int readyfd;             /* eventfd the application may watch: readiness changed */
+    int link_error;          /* 0, or why the link stopped working (for good) */
     /* Under mu: */
     bool stop;               /* finack_loop_stop() began */
     bool changed;            /* the notify hook ran since the last broadcast */
@@ -76,6 +77,14 @@ static void loop_flush(struct finack_loop *loop)
 int finack_loop_ready_fd(struct finack_loop *loop)
 {
     return loop->readyfd;
+}
+
+int finack_loop_link_error(struct finack_loop *loop)
+{
+    pthread_mutex_lock(&loop->mu);
+    int err = loop->link_error;
+    pthread_mutex_unlock(&loop->mu);
+    return err;
 }
 
 static void loop_kick(struct finack_loop *loop)
@@ -242,8 +251,13 @@ static void *loop_main(void *arg)
                  * nothing to read, would wake epoll for ever: stop
                  * watching it (timers and calls go on; its transmit
                  * reports its own errors). */
-                if (rc < 0 || (rc == 0 && (evs[i].events & (EPOLLERR | EPOLLHUP))))
+                if (rc < 0 || (rc == 0 && (evs[i].events & (EPOLLERR | EPOLLHUP)))) {
                     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->link.fd, NULL);
+                    /* Say so: waiters and the ready descriptor wake up,
+                     * and finack_loop_link_error() tells them why. */
+                    loop->link_error = rc < 0 ? rc : -ENETDOWN;
+                    loop->changed = true;
+                }
             }
         }
         loop_flush(loop);

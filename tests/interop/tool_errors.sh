@@ -145,6 +145,19 @@ run_privileged_cases() {
     expect "address in use" 1 in_ns "$finack" echo --tun fa6 --addr 10.77.6.1/24 --port 7
     grep -q 'Address already in use' "$tmp/err" || fail "address in use: the message does not say so"
 
+    # The device deleted under a running command: one line, exit 1, no hang.
+    in_ns ip tuntap add dev fa7 mode tun || { fail "ip tuntap add fa7"; return; }
+    ip netns exec "$ns" timeout 10 "$finack" echo --tun fa7 --addr 10.77.7.2/24 --port 7 \
+        2>"$tmp/gone.err" &
+    pid=$!
+    for _ in $(seq 100); do grep -q 'listening on' "$tmp/gone.err" && break; sleep 0.05; done
+    in_ns ip link del fa7
+    status=0
+    wait "$pid" || status=$?
+    echo "device deleted under finack echo: exit $status: $(tail -n1 "$tmp/gone.err")"
+    [ "$status" -eq 1 ] || fail "device deleted: exit $status, expected 1 (124: it hung)"
+    grep -q 'stopped working' "$tmp/gone.err" || fail "device deleted: no message"
+
     # Not a TUN device at all.
     expect "echo on lo" 1 in_ns "$finack" echo --tun lo --addr 10.77.5.2/24 --port 7
 
