@@ -1383,7 +1383,10 @@ static void option_roundtrip(struct world *w)
 }
 
 /* TCP_CONGESTION, a string both ways, as Linux's (do_tcp_setsockopt,
- * do_tcp_getsockopt; TCP_CA_NAME_MAX 16). */
+ * do_tcp_getsockopt; TCP_CA_NAME_MAX 16). Every value below was checked
+ * against Linux 6.18 sockets on loopback (getsockopt lengths 0, 3, 16, 32
+ * and -1, the set lengths and names, NULL both ways, a child of a listener
+ * set after listen()); Linux's default there was another name. */
 
 static int set_cc(struct finack_stack *st, int fd, const char *name, socklen_t len)
 {
