@@ -144,7 +144,7 @@ static void cubic_begin_epoch(struct tcp_conn *conn, finack_time_t now)
     cu->grow_rem = 0;
 }
 
-static void cubic_on_ack(struct tcp_conn *conn, uint32_t acked, finack_time_t now)
+static void cubic_grow(struct tcp_conn *conn, uint32_t acked, finack_time_t now)
 {
     struct tcp_cubic *cu = &conn->cc_state.cubic;
     uint32_t mss = conn->snd_mss, cwnd = conn->cwnd;
@@ -178,6 +178,26 @@ static void cubic_on_ack(struct tcp_conn *conn, uint32_t acked, finack_time_t no
     cu->grow_rem = (uint32_t)(grow % cwnd);
     uint64_t next = cwnd + add;
     conn->cwnd = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
+}
+
+/* §5.8: an idle period is not part of t, or the window would come back
+ * on a far, steep point of the curve. An ACK that leaves nothing in flight
+ * starts one; the next ACK comes an RTT after the send that ended it, so
+ * the stage's clock moves on by the gap less SRTT (Linux shifts
+ * epoch_start at that send, which the algorithm here does not see). */
+static void cubic_on_ack(struct tcp_conn *conn, uint32_t acked, finack_time_t now)
+{
+    struct tcp_cubic *cu = &conn->cc_state.cubic;
+    if (cu->idle) {
+        cu->idle = false;
+        finack_time_t gap = now - cu->idle_since;
+        if (cu->in_epoch && gap > conn->srtt) cu->t_epoch += gap - conn->srtt;
+    }
+    cubic_grow(conn, acked, now);
+    if (conn->snd_una == conn->snd_max) {
+        cu->idle = true;
+        cu->idle_since = now;
+    }
 }
 
 /* §4.6 multiplicative decrease and §4.7 fast convergence. */

@@ -172,7 +172,9 @@ struct tcp_conn {
             uint32_t grow_rem;     /* remainder of the per-ACK increment */
             bool in_epoch;         /* t_epoch is set */
             bool after_timeout;    /* the next stage starts after a timeout (§4.8) */
+            bool idle;             /* an ACK left nothing in flight, at idle_since */
             finack_time_t t_epoch; /* the first ACK of this congestion avoidance stage */
+            finack_time_t idle_since;
         } cubic;
     } cc_state;
     uint32_t dupacks;         /* duplicate ACKs in a row */

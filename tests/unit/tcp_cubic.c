@@ -243,6 +243,43 @@ static void test_after_timeout_stage_starts_flat(void)
     teardown(&f);
 }
 
+/* §5.8: time with nothing in flight is not part of t. Two connections in
+ * the same stage; ten seconds without an ACK, one idle (the last ACK left
+ * nothing in flight), the other with data outstanding (a stall). */
+static void test_idle_time_not_counted(void)
+{
+    struct fixture idle, busy;
+    setup(&idle);
+    setup(&busy);
+    const finack_time_t rtt = FINACK_MSEC(100);
+    struct fixture *both[2] = {&idle, &busy};
+    for (int i = 0; i < 2; i++) {
+        loss_at(both[i], 100);
+        drive(both[i], T0, T0 + FINACK_SEC(1), rtt);
+    }
+    busy.conn.snd_max = busy.conn.snd_una + busy.conn.cwnd;
+    finack_time_t last = T0 + FINACK_SEC(1), next = last + FINACK_SEC(10) + rtt;
+    for (int i = 0; i < 2; i++) both[i]->conn.cc->on_ack(&both[i]->conn, MSS, last);
+    CHECK(cu(&idle)->idle);
+    CHECK(!cu(&busy)->idle);
+    finack_time_t epoch = cu(&idle)->t_epoch;
+    CHECK_U64(cu(&busy)->t_epoch, epoch);
+    uint32_t before = idle.conn.cwnd;
+    for (int i = 0; i < 2; i++) both[i]->conn.cc->on_ack(&both[i]->conn, MSS, next);
+    /* The idle one's stage clock moved on by the 10 s; the other's did not. */
+    CHECK_U64(cu(&idle)->t_epoch, epoch + FINACK_SEC(10));
+    CHECK_U64(cu(&busy)->t_epoch, epoch);
+    /* So one ACK grows the idle one's window by a few bytes (target
+     * W_cubic(1.2 s), below the plateau), the other's by half a segment
+     * (target W_cubic(11.1 s), held to 1.5 cwnd). */
+    printf("one ACK after 10 s: idle +%u bytes, stalled +%u bytes\n", idle.conn.cwnd - before,
+           busy.conn.cwnd - before);
+    CHECK(idle.conn.cwnd - before < MSS / 10);
+    CHECK(busy.conn.cwnd - before > MSS / 4);
+    teardown(&idle);
+    teardown(&busy);
+}
+
 static void test_algorithms_by_name(void)
 {
     CHECK(tcp_cc_find("reno") == &tcp_cc_reno);
@@ -266,4 +303,5 @@ TEST_MAIN("tcp_cubic", TEST_CASE(test_loss_cuts_to_seventy_percent),
           TEST_CASE(test_follows_cubic_curve_concave_then_convex),
           TEST_CASE(test_fast_convergence_lowers_w_max),
           TEST_CASE(test_reno_friendly_region_on_short_rtt),
-          TEST_CASE(test_after_timeout_stage_starts_flat), TEST_CASE(test_algorithms_by_name))
+          TEST_CASE(test_after_timeout_stage_starts_flat), TEST_CASE(test_idle_time_not_counted),
+          TEST_CASE(test_algorithms_by_name))
