@@ -287,6 +287,7 @@ static void apply_options(const struct finack_sock *s, struct tcp_conn *conn)
     conn->user_timeout = FINACK_MSEC(s->user_timeout);
     if (s->sndbuf) conn->snd_buf.cap = s->sndbuf;
     if (s->rcvbuf) conn->rcv_buf.cap = s->rcvbuf;
+    if (s->cc) conn->cc = s->cc;
 }
 
 int finack_listen(struct finack_stack *stack, int fd, int backlog)
@@ -348,6 +349,7 @@ int finack_accept(struct finack_stack *stack, int fd, struct sockaddr *addr, soc
     n->linger_on = s->linger_on;
     n->linger_seconds = s->linger_seconds;
     n->user_mss = s->user_mss;
+    n->cc = conn->cc; /* the listener's TCP_CONGESTION when the child was made */
     n->rcvtimeo = s->rcvtimeo; /* copied by sk_clone_lock too; O_NONBLOCK is not */
     n->sndtimeo = s->sndtimeo;
     /* The connection carries what the listener had when it was made: its
@@ -742,11 +744,39 @@ static uint32_t clamp_buf(int v, uint32_t min)
     return (uint32_t)v;
 }
 
+/* TCP_CONGESTION, a string, as Linux's do_tcp_setsockopt: at least one
+ * byte, at most TCP_CA_NAME_MAX - 1 read (up to a NUL); an unknown name is
+ * ENOENT. The socket's connection, a listener's future children, and a
+ * connection opened later all take it. */
+static int set_congestion(struct finack_sock *s, const void *val, socklen_t len)
+{
+    if ((int)len < 1) return -EINVAL;
+    if (!val) return -EFAULT;
+    char name[TCP_CA_NAME_MAX] = {0};
+    size_t n = len < TCP_CA_NAME_MAX - 1 ? len : TCP_CA_NAME_MAX - 1;
+    memcpy(name, val, n);
+    const struct tcp_cc_ops *cc = tcp_cc_find(name);
+    if (!cc) return -ENOENT;
+    s->cc = cc;
+    if (s->conn) tcp_cc_set(s->conn, cc);
+    return 0;
+}
+
+/* getsockopt(TCP_CONGESTION): the name, NUL-padded to the length asked,
+ * at most TCP_CA_NAME_MAX bytes (Linux copies its name array). */
+static int get_congestion(const struct finack_sock *s, void *val, socklen_t *len)
+{
+    const struct tcp_cc_ops *cc = s->conn ? s->conn->cc : s->cc ? s->cc : TCP_CC_DEFAULT;
+    return put_opt(val, len, cc->name, sizeof cc->name);
+}
+
 int finack_setsockopt(struct finack_stack *stack, int fd, int level, int name, const void *val,
                       socklen_t len)
 {
     struct finack_sock *s = sock_get(stack, fd);
     if (!s) return -EBADF;
+    /* A string option: Linux reads it before the int the others need. */
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION) return set_congestion(s, val, len);
     /* Other levels are IP's (ip_setsockopt), none of whose options finack
      * has. At these two, Linux reads an int first: a shorter length is
      * EINVAL (even for an unknown option), a NULL value EFAULT. */
@@ -849,6 +879,7 @@ int finack_getsockopt(struct finack_stack *stack, int fd, int level, int name, v
     if (!len) return -EFAULT;
     if ((int)*len < 0) return -EINVAL;
     if (level == IPPROTO_TCP && name == TCP_INFO) return get_tcp_info(stack, fd, val, len);
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION) return get_congestion(s, val, len);
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_ERROR:

@@ -9,6 +9,7 @@
 #include "finack/finack.h"
 
 struct tcp_conn;
+struct tcp_cc_ops;
 struct finack_stack;
 
 struct finack_sock {
@@ -27,6 +28,7 @@ struct finack_sock {
     uint8_t keepcnt;              /* TCP_KEEPCNT; 0 = default */
     int user_timeout;             /* TCP_USER_TIMEOUT in ms; 0 = off */
     uint16_t user_mss;            /* TCP_MAXSEG; 0 = none (Linux's user_mss) */
+    const struct tcp_cc_ops *cc;  /* TCP_CONGESTION; NULL = the default */
     uint32_t laddr;
     uint16_t lport;
     struct tcp_conn *conn;        /* connection or listener; NULL before connect/listen */

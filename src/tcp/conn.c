@@ -153,6 +153,7 @@ void tcp_child_init(struct tcp_conn *child, struct tcp_conn *lst, const struct t
     child->passive = true;
     child->listener = lst;
     child->nodelay = lst->nodelay;
+    child->cc = lst->cc; /* TCP_CONGESTION: Linux's tcp_ca_openreq_child */
     child->reuseaddr = lst->reuseaddr;
     child->keepalive = lst->keepalive;
     child->keepidle = lst->keepidle;

@@ -102,7 +102,7 @@ void tcp_conn_init(struct tcp_conn *conn, struct tcp_stack *tcp)
     conn->msl = tcp->stack->msl;
     conn->snd_mss = TCP_DEFAULT_MSS;
     conn->ssthresh = UINT32_MAX;
-    conn->cc = &tcp_cc_reno;
+    conn->cc = TCP_CC_DEFAULT;
     conn->probes_tstamp = FINACK_TIME_NEVER;
     conn->keepidle = TCP_KEEPIDLE_DEFAULT;
     conn->keepintvl = TCP_KEEPINTVL_DEFAULT;

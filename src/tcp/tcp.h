@@ -160,6 +160,23 @@ struct tcp_conn {
      * peer's SACK blocks, else RFC 6582 NewReno (tcp/sack.c, tcp/input.c). */
     const struct tcp_cc_ops *cc;
     uint32_t cwnd, ssthresh;
+    /* The algorithm's own state, in the TCB (no allocation); all zeros is
+     * its fresh state, so switching algorithms only clears it. */
+    union {
+        struct tcp_cubic {         /* RFC 9438 §4.1's variables, windows in bytes */
+            uint32_t w_max;        /* W_max */
+            uint32_t cwnd_prior;   /* cwnd at the last congestion event */
+            uint32_t cwnd_epoch;   /* cwnd when this congestion avoidance stage began */
+            uint32_t k;            /* K, in 1/1024 s */
+            uint64_t w_est;        /* W_est, bytes << 16 */
+            uint32_t grow_rem;     /* remainder of the per-ACK increment */
+            bool in_epoch;         /* t_epoch is set */
+            bool after_timeout;    /* the next stage starts after a timeout (§4.8) */
+            bool idle;             /* an ACK left nothing in flight, at idle_since */
+            finack_time_t t_epoch; /* the first ACK of this congestion avoidance stage */
+            finack_time_t idle_since;
+        } cubic;
+    } cc_state;
     uint32_t dupacks;         /* duplicate ACKs in a row */
     bool in_recovery;         /* fast recovery until RECOVER is acknowledged */
     bool sack_recovery;       /* ... and it is RFC 6675's, driven by the scoreboard */
@@ -227,14 +244,29 @@ struct tcp_conn {
 struct tcp_stats;
 struct tcp_conn;
 
-/* Congestion control algorithms (tcp/cc.c). */
+/* Congestion control algorithms (tcp/cc.c). The core calls them and never
+ * the other way: time comes in as `now`, no algorithm reads a clock. */
+#define TCP_CA_NAME_MAX 16 /* Linux: names of at most 15 bytes, NUL-padded */
 struct tcp_cc_ops {
-    const char *name;
+    char name[TCP_CA_NAME_MAX]; /* what TCP_CONGESTION reads and sets */
     void (*init)(struct tcp_conn *conn);            /* the initial window */
+    /* New data acknowledged outside recovery: grow cwnd. */
     void (*on_ack)(struct tcp_conn *conn, uint32_t acked, finack_time_t now);
-    uint32_t (*ssthresh)(const struct tcp_conn *conn); /* after a loss */
+    /* A congestion event (fast retransmit, or a timeout outside recovery):
+     * the new ssthresh; the algorithm records what it needs of the moment. */
+    uint32_t (*ssthresh)(struct tcp_conn *conn);
+    /* A retransmission timeout, after ssthresh: cwnd is about to be 1 SMSS. */
+    void (*on_timeout)(struct tcp_conn *conn);
 };
 extern const struct tcp_cc_ops tcp_cc_reno;
+extern const struct tcp_cc_ops tcp_cc_cubic;
+/* The algorithm named name (Linux's tcp_ca_find), NULL if none. */
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* New connections' algorithm: Reno until CUBIC is measured against it. */
+#define TCP_CC_DEFAULT (&tcp_cc_reno)
+/* Switch a connection's algorithm (Linux's tcp_reinit_congestion_control):
+ * the new one starts from a clean state and the current cwnd. */
+void tcp_cc_set(struct tcp_conn *conn, const struct tcp_cc_ops *cc);
 #define TCP_PORT_PERTURB_SLOTS 256
 
 /* A state change as observers see it (traces, tests): also reported for a

@@ -188,6 +188,7 @@ static void enter_loss(struct tcp_conn *conn)
     /* RFC 5681 eq. 4 (FlightSize counts from SND.MAX, so repeated timeouts
      * give the same value); a fast recovery already set it for this loss. */
     if (!conn->in_recovery) conn->ssthresh = conn->cc->ssthresh(conn);
+    conn->cc->on_timeout(conn);
     conn->cwnd = conn->snd_mss;
     /* RFC 6582 §4: the duplicates this window still brings must not start
      * a fast retransmit. */

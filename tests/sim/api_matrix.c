@@ -1382,6 +1382,123 @@ static void option_roundtrip(struct world *w)
     }
 }
 
+/* TCP_CONGESTION, a string both ways, as Linux's (do_tcp_setsockopt,
+ * do_tcp_getsockopt; TCP_CA_NAME_MAX 16). Every value below was checked
+ * against Linux 6.18 sockets on loopback (getsockopt lengths 0, 3, 16, 32
+ * and -1, the set lengths and names, NULL both ways, a child of a listener
+ * set after listen()); Linux's default there was another name. */
+
+static int set_cc(struct finack_stack *st, int fd, const char *name, socklen_t len)
+{
+    return finack_setsockopt(st, fd, IPPROTO_TCP, TCP_CONGESTION, name, len);
+}
+
+/* The name read back: 0 and exactly `want` NUL-padded to 16 bytes. */
+static bool cc_is(struct finack_stack *st, int fd, const char *want)
+{
+    char got[32], pad[16] = {0};
+    memset(got, 0x7f, sizeof got);
+    socklen_t len = sizeof got;
+    if (finack_getsockopt(st, fd, IPPROTO_TCP, TCP_CONGESTION, got, &len)) return false;
+    memcpy(pad, want, strlen(want));
+    return len == 16 && memcmp(got, pad, 16) == 0 && got[16] == 0x7f;
+}
+
+static void option_tcp_congestion_names(struct world *w)
+{
+    int c = tcp_socket(w->a);
+    /* The default, Reno (Linux's is cubic), NUL-padded to the length asked. */
+    EXPECT(cc_is(w->a, c, "reno"));
+    char got[8];
+    memset(got, 0x7f, sizeof got);
+    socklen_t len = 3;
+    EXPECT_EQ(finack_getsockopt(w->a, c, IPPROTO_TCP, TCP_CONGESTION, got, &len), 0);
+    EXPECT_EQ(len, 3);
+    EXPECT(memcmp(got, "ren\x7f", 4) == 0);
+    len = 6;
+    EXPECT_EQ(finack_getsockopt(w->a, c, IPPROTO_TCP, TCP_CONGESTION, got, &len), 0);
+    EXPECT_EQ(len, 6);
+    EXPECT(memcmp(got, "reno\0\0\x7f", 7) == 0);
+    /* Linux: the length need not count a NUL, nor be an int's; what
+     * follows a NUL is not read. */
+    EXPECT_EQ(set_cc(w->a, c, "cubic", 5), 0);
+    EXPECT(cc_is(w->a, c, "cubic"));
+    EXPECT_EQ(set_cc(w->a, c, "reno", 3 + 1), 0);
+    EXPECT(cc_is(w->a, c, "reno"));
+    EXPECT_EQ(set_cc(w->a, c, "cubic\0zz", 8), 0);
+    EXPECT(cc_is(w->a, c, "cubic"));
+    EXPECT_EQ(set_cc(w->a, c, "reno\0", 5), 0);
+    EXPECT(cc_is(w->a, c, "reno"));
+}
+
+static void option_tcp_congestion_enoent(struct world *w)
+{
+    int c = tcp_socket(w->a);
+    EXPECT_EQ(set_cc(w->a, c, "cubic", 5), 0);
+    /* Linux: no such algorithm (tcp_ca_find); the setting stays. */
+    EXPECT_EQ(set_cc(w->a, c, "bbr", 3), -ENOENT);
+    EXPECT_EQ(set_cc(w->a, c, "", 1), -ENOENT);
+    EXPECT_EQ(set_cc(w->a, c, "Cubic", 5), -ENOENT);
+    EXPECT_EQ(set_cc(w->a, c, "cub", 3), -ENOENT);  /* a length cuts the name */
+    EXPECT_EQ(set_cc(w->a, c, "renox", 5), -ENOENT);
+    /* At most TCP_CA_NAME_MAX - 1 = 15 bytes are read. */
+    EXPECT_EQ(set_cc(w->a, c, "cubiccubiccubiccubic", 20), -ENOENT);
+    EXPECT(cc_is(w->a, c, "cubic"));
+}
+
+static void option_tcp_congestion_einval_efault(struct world *w)
+{
+    int c = tcp_socket(w->a);
+    EXPECT_EQ(set_cc(w->a, c, "cubic", 0), -EINVAL);
+    EXPECT_EQ(set_cc(w->a, c, "cubic", (socklen_t)-1), -EINVAL);
+    EXPECT_EQ(set_cc(w->a, c, NULL, 5), -EFAULT);
+    EXPECT_EQ(set_cc(w->a, 8, "cubic", 5), -EBADF);
+    socklen_t len = 16;
+    EXPECT_EQ(finack_getsockopt(w->a, c, IPPROTO_TCP, TCP_CONGESTION, NULL, &len), -EFAULT);
+    len = (socklen_t)-1; /* a negative length, as for every option (getsockopt / EINVAL) */
+    char got[16];
+    EXPECT_EQ(finack_getsockopt(w->a, c, IPPROTO_TCP, TCP_CONGESTION, got, &len), -EINVAL);
+    EXPECT(cc_is(w->a, c, "reno"));
+}
+
+static void option_tcp_congestion_inherited_by_accept(struct world *w)
+{
+    /* Set on the listener after listen(): its children use it, and the
+     * accepted socket says so (Linux's tcp_ca_openreq_child). */
+    int l = listen_on(w, PORT);
+    EXPECT_EQ(set_cc(w->b, l, "cubic", 5), 0);
+    EXPECT(cc_is(w->b, l, "cubic"));
+    int c = connect_start(w, B_ADDR, PORT);
+    run_for(w, FINACK_MSEC(5));
+    int s = finack_accept(w->b, l, NULL, NULL);
+    EXPECT(s >= 0);
+    EXPECT(cc_is(w->b, s, "cubic"));
+    EXPECT(cc_is(w->a, c, "reno")); /* the other end's own choice */
+    /* A connection switches at any time; the listener keeps its own. */
+    EXPECT_EQ(set_cc(w->b, s, "reno", 4), 0);
+    EXPECT(cc_is(w->b, s, "reno"));
+    EXPECT(cc_is(w->b, l, "cubic"));
+    /* Set before connect(): the connection opens with it. */
+    int c2 = tcp_socket(w->a);
+    EXPECT_EQ(set_cc(w->a, c2, "cubic", 6), 0);
+    struct sockaddr_in sa = sin_of(B_ADDR, PORT);
+    finack_connect(w->a, c2, SA(sa), sizeof sa);
+    run_for(w, FINACK_MSEC(5));
+    EXPECT_STR(finack_socket_state(w->a, c2), "ESTABLISHED");
+    EXPECT(cc_is(w->a, c2, "cubic"));
+    /* Set on the listener before listen(), then a second child. */
+    int l2 = tcp_socket(w->b);
+    EXPECT_EQ(set_cc(w->b, l2, "cubic", 5), 0);
+    struct sockaddr_in la = sin_of(0, PORT + 1);
+    EXPECT_EQ(finack_bind(w->b, l2, SA(la), sizeof la), 0);
+    EXPECT_EQ(finack_listen(w->b, l2, 4), 0);
+    connect_start(w, B_ADDR, PORT + 1);
+    run_for(w, FINACK_MSEC(5));
+    int s2 = finack_accept(w->b, l2, NULL, NULL);
+    EXPECT(s2 >= 0);
+    EXPECT(cc_is(w->b, s2, "cubic"));
+}
+
 /* ==== poll ================================================================================ */
 
 static void poll_events(struct world *w)
@@ -1567,6 +1684,12 @@ static const struct cell cells[] = {
      "sockopt/setsockopt-tcp-maxseg-advertised-mss.pkt"},
     {"setsockopt", NB, "round trip", option_roundtrip,
      "sockopt/setsockopt-getsockopt-roundtrip.pkt"},
+    {"setsockopt", NB, "TCP_CONGESTION names", option_tcp_congestion_names,
+     "unit.tcp_cubic, sim.tcp_throughput test_cubic_beats_reno_*"},
+    {"setsockopt", NB, "TCP_CONGESTION ENOENT", option_tcp_congestion_enoent, NULL},
+    {"setsockopt", NB, "TCP_CONGESTION EINVAL, EFAULT, EBADF",
+     option_tcp_congestion_einval_efault, NULL},
+    {"accept", NB, "TCP_CONGESTION inherited", option_tcp_congestion_inherited_by_accept, NULL},
 
     {"poll", NB, "events, POLLNVAL", poll_events, "shutdown/poll-rdhup-after-peer-fin.pkt"},
     {"poll", NB, "EFAULT", poll_efault, NULL},
