@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "finack/runtime.h"
 #include "finack/socket.h"
 #include "net.h"
 #include "tool.h"
@@ -36,6 +37,9 @@ const char cmd_http_usage[] =
     "\n"
     "  --port P         the TCP port to listen on (1 to 65535)\n"
     "  --root DIR       the directory served\n"
+    "  --idle SEC       close a connection that moved no byte either way for SEC\n"
+    "                   seconds (default 60; decimals allowed), as nginx's\n"
+    "                   client_header_timeout and keepalive_timeout\n"
     "\n" NET_OPTIONS_USAGE;
 
 #define HTTP_HEAD_MAX 8192        /* request line and headers */
@@ -55,6 +59,7 @@ struct http_conn {
                                * still sends, so that closing with unread
                                * bytes does not reset the answer away */
     size_t drained;
+    finack_time_t last_active; /* when a byte last moved either way */
     int file;                 /* -1: no body from a file */
     off_t file_off, file_end;
     /* out[off..len) waits to be sent: the head, followed by as much of
@@ -74,14 +79,18 @@ struct http_server {
     size_t count, cap;
     struct pollfd *pfds;
     size_t pfds_cap;
+    finack_time_t idle;       /* --idle */
 };
 
-enum { OPT_PORT = NET_OPT__END, OPT_ROOT };
+enum { OPT_PORT = NET_OPT__END, OPT_ROOT, OPT_IDLE };
+
+#define HTTP_DEFAULT_IDLE FINACK_SEC(60)
 
 struct http_options {
     struct net_options net;
     uint16_t port;
     const char *root;
+    finack_time_t idle;
 };
 
 static void http_parse_options(int argc, char **argv, struct http_options *o)
@@ -90,15 +99,17 @@ static void http_parse_options(int argc, char **argv, struct http_options *o)
         NET_LONG_OPTIONS,
         {"port", required_argument, NULL, OPT_PORT},
         {"root", required_argument, NULL, OPT_ROOT},
+        {"idle", required_argument, NULL, OPT_IDLE},
         {NULL, 0, NULL, 0},
     };
-    *o = (struct http_options){0};
+    *o = (struct http_options){.idle = HTTP_DEFAULT_IDLE};
     net_options_init(&o->net);
     int c;
     while ((c = tool_next_option(argc, argv, options)) != -1) {
         if (net_option(&o->net, c, optarg)) continue;
         if (c == OPT_PORT) o->port = (uint16_t)tool_parse_uint("--port", optarg, 1, 65535);
         if (c == OPT_ROOT) o->root = optarg;
+        if (c == OPT_IDLE) o->idle = tool_parse_seconds("--idle", optarg, 86400);
     }
     net_options_check(&o->net);
     if (o->port == 0) tool_usage_error("--port P is required");
@@ -516,6 +527,7 @@ static void http_accept_all(struct http_server *h)
         c->out_off = c->out_len = 0;
         c->peer_eof = c->responding = c->close_after = c->draining = false;
         c->drained = 0;
+        c->last_active = finack_clock_now();
         c->req_len = 0;
         c->file = -1;
         h->conns[h->count++] = c;
@@ -546,12 +558,25 @@ static int http_serve(struct http_server *h)
             h->pfds[i + 1] = (struct pollfd){.fd = h->conns[i]->fd,
                                              .events = http_events(h->conns[i])};
         size_t n = h->count;
-        int rc = net_poll(h->net, h->pfds, n + 1, NULL, 0);
+        /* Wake for the connection that goes idle first. */
+        finack_time_t until = FINACK_TIME_NEVER;
+        for (size_t i = 0; i < n; i++)
+            if (h->conns[i]->last_active + h->idle < until)
+                until = h->conns[i]->last_active + h->idle;
+        int rc = net_poll_until(h->net, h->pfds, n + 1, NULL, 0, until);
         if (rc == -EINTR) return 0;
         if (rc < 0) return rc;
+        finack_time_t now = finack_clock_now();
         for (size_t i = n; i-- > 0;) {
-            if (h->pfds[i + 1].revents == 0) continue;
-            if (!http_service(h, h->conns[i])) http_close(h, i);
+            struct http_conn *c = h->conns[i];
+            if (h->pfds[i + 1].revents == 0) {
+                /* Idle too long (a client that connects and says nothing,
+                 * sends half a request, or stops reading): close it. */
+                if (now >= c->last_active + h->idle) http_close(h, i);
+                continue;
+            }
+            c->last_active = now;
+            if (!http_service(h, c)) http_close(h, i);
         }
         if (h->pfds[0].revents) http_accept_all(h);
     }
@@ -579,7 +604,7 @@ int cmd_http(int argc, char **argv)
     struct http_options o;
     http_parse_options(argc, argv, &o);
     static struct http_server h; /* PATH_MAX inside: not on the stack */
-    h = (struct http_server){.lfd = -1};
+    h = (struct http_server){.lfd = -1, .idle = o.idle};
     struct stat st;
     if (!realpath(o.root, h.root) || stat(h.root, &st) < 0)
         tool_usage_error("--root '%s': %s", o.root, strerror(errno));

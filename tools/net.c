@@ -292,6 +292,12 @@ int net_socket(struct net_session *s)
 int net_poll(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd *real,
              nfds_t nreal)
 {
+    return net_poll_until(s, fds, n, real, nreal, FINACK_TIME_NEVER);
+}
+
+int net_poll_until(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd *real,
+                   nfds_t nreal, finack_time_t until)
+{
     if (nreal > NET_MAX_REAL) return -EINVAL;
     int readyfd = finack_loop_ready_fd(s->loop);
     for (;;) {
@@ -312,8 +318,19 @@ int net_poll(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd 
         struct pollfd all[1 + NET_MAX_REAL];
         all[0] = (struct pollfd){.fd = readyfd, .events = POLLIN};
         for (nfds_t i = 0; i < nreal; i++) all[1 + i] = real[i];
-        static const struct timespec zero = {0, 0};
-        int rr = ppoll(all, 1 + nreal, ready > 0 ? &zero : NULL, &net_sleep_mask);
+        struct timespec wait = {0, 0};
+        const struct timespec *timeout = &wait;
+        if (ready == 0) {
+            finack_time_t now = finack_clock_now();
+            if (until != FINACK_TIME_NEVER && now >= until) return 0;
+            if (until == FINACK_TIME_NEVER) {
+                timeout = NULL;
+            } else {
+                wait.tv_sec = (time_t)((until - now) / 1000000u);
+                wait.tv_nsec = (long)((until - now) % 1000000u) * 1000;
+            }
+        }
+        int rr = ppoll(all, 1 + nreal, timeout, &net_sleep_mask);
         if (rr < 0) {
             if (errno == EINTR) continue;
             return -errno;

@@ -141,6 +141,10 @@ int net_socket(struct net_session *s);
  * stderr) once the device stopped working. */
 int net_poll(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd *real,
              nfds_t nreal);
+/* The same, returning 0 once the clock (finack_clock_now) reaches until
+ * with nothing ready. */
+int net_poll_until(struct net_session *s, struct pollfd *fds, nfds_t n, struct pollfd *real,
+                   nfds_t nreal, finack_time_t until);
 
 /* "a.b.c.d:port" of a sockaddr_in, into buf (at least 22 bytes). */
 const char *net_format_endpoint(uint32_t addr, uint16_t port, char *buf);

@@ -119,4 +119,30 @@ if grep -q 'Non-2xx' "$tmp/wrk.out"; then fail "wrk: $(grep 'Non-2xx' "$tmp/wrk.
 requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk.out")
 [ -n "$requests" ] && [ "$requests" -gt 0 ] || fail "wrk made no requests"
 echo "wrk -c200 -d5s: $requests requests, $(sed -n 's/^Requests\/sec: *//p' "$tmp/wrk.out") requests/s, no errors"
+
+# --idle: a client that connects and sends half a request is closed after
+# the idle time, while one that keeps talking is not.
+finack_start http --tun fa0 --addr 10.77.0.2/24 --port 80 --root "$www" --idle 1
+cat >"$tmp/idle.py" <<'PY'
+import socket, sys, time
+t0 = time.monotonic()
+quiet = socket.create_connection(("10.77.0.2", 80), timeout=20)
+quiet.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")     # never finished
+busy = socket.create_connection(("10.77.0.2", 80), timeout=20)
+for _ in range(6):                                      # 3 s, a request every 0.5 s
+    busy.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    if not busy.recv(65536):
+        print("the busy connection was closed"); sys.exit(1)
+    time.sleep(0.5)
+try:
+    closed = quiet.recv(1) == b""
+except ConnectionResetError:
+    closed = True
+quiet_s = time.monotonic() - t0
+print("quiet connection closed: %s; busy one served for %.1f s" % (closed, quiet_s))
+sys.exit(0 if closed else 1)
+PY
+in_ns timeout 30 python3 "$tmp/idle.py" >"$tmp/idle.out" 2>&1 || fail "--idle 1: $(cat "$tmp/idle.out")"
+finack_stop
+echo "--idle 1: $(cat "$tmp/idle.out")"
 echo "PASS: finack http served curl and wrk"
