@@ -11,42 +11,14 @@
 # Exit 0 pass, 1 fail, 77 skipped (not root, no ip, no tcpdump, no python3,
 # no namespaces).
 set -u
-
 finack=${1:?usage: ladder_pcap.sh /path/to/finack}
-ns=finack-lad-$$
+name=ladder
+. "$(dirname "$0")/lib/netns.sh"
+ns_create
+need tcpdump python3
+python=$(command -v python3)
 port=8765
-tmp=
-tcpdump_pid=
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() {
-    echo "FAIL: $*"
-    [ -n "$tmp" ] && [ -s "$tmp/ladder.txt" ] && sed 's/^/  /' "$tmp/ladder.txt"
-    exit 1
-}
-in_ns() { ip netns exec "$ns" "$@"; }
-
-cleanup() {
-    if [ -n "$tcpdump_pid" ]; then
-        kill -TERM "$tcpdump_pid" 2>/dev/null
-        wait "$tcpdump_pid" 2>/dev/null
-    fi
-    ip netns del "$ns" 2>/dev/null
-    [ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP  # run the EXIT trap on interruption too
-
-[ -x "$finack" ] || fail "no finack executable at '$finack'"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces and tcpdump"
-command -v ip >/dev/null || skip "no 'ip' command (apt-get install iproute2)"
-command -v tcpdump >/dev/null || skip "no 'tcpdump' command (apt-get install tcpdump)"
-python=$(command -v python3) || skip "no python3 for the server and the client"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/finack-ladder.XXXXXX") || fail "mktemp"
-ip netns add "$ns" 2>"$tmp/netns.err" ||
-    skip "network namespaces not permitted: $(head -n1 "$tmp/netns.err")"
-in_ns ip link set lo up || fail "ip link set lo up"
+fail_show="$tmp/ladder.txt"
 
 # Not through in_ns: $! must be tcpdump itself (ip netns exec execs it) for
 # the signal below to reach it. --immediate-mode and -U hand over and write

@@ -12,9 +12,12 @@ finack_pid=
 ns_made=
 
 skip() { echo "SKIP: $*"; exit 77; }
+# fail_show: a file the test wants printed when it fails (its own output).
+fail_show=
 fail() {
     echo "FAIL: $*"
     [ -n "$tmp" ] && [ -s "$tmp/finack.err" ] && sed 's/^/  finack: /' "$tmp/finack.err" | tail -n 30
+    [ -n "$fail_show" ] && [ -s "$fail_show" ] && sed 's/^/  /' "$fail_show"
     exit 1
 }
 in_ns() { ip netns exec "$ns" "$@"; }
@@ -40,19 +43,28 @@ need() {
         command -v "$c" >/dev/null || skip "no '$c' command (apt-get install ${pkg[$c]:-$c})"
     done
 }
-declare -A pkg=([nc]=netcat-openbsd [ip]=iproute2 [tshark]=tshark [python3]=python3
+declare -A pkg=([nc]=netcat-openbsd [ip]=iproute2 [tshark]=tshark [python3]=python3 [tcpdump]=tcpdump [ping]=iputils-ping
                 [curl]=curl [wrk]=wrk [iperf3]=iperf3 [sha256sum]=coreutils)
 
-ns_setup() {
+# ns_create: the namespace alone (with lo up) and $tmp, for tests that
+# need no TUN device.
+ns_create() {
     [ -x "$finack" ] || fail "no finack executable at '$finack'"
-    [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces and TUN devices"
-    [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+    [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
     need ip
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/finack-$name.XXXXXX") || fail "mktemp"
     ip netns add "$ns" 2>"$tmp/netns.err" ||
         skip "network namespaces not permitted: $(head -n1 "$tmp/netns.err")"
     ns_made=1
     in_ns ip link set lo up
+}
+
+# ns_setup: the namespace and the TUN device fa0, 10.77.0.1/24 on the
+# kernel's side (no IPv6 on it: router solicitations would only clutter
+# captures).
+ns_setup() {
+    [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+    ns_create
     in_ns ip tuntap add dev fa0 mode tun 2>"$tmp/tuntap.err" ||
         skip "cannot create a TUN device: $(head -n1 "$tmp/tuntap.err")"
     in_ns sysctl -qw net.ipv6.conf.fa0.disable_ipv6=1 2>/dev/null || true
